@@ -1,0 +1,145 @@
+//! The built-in functions, one family per file. Each family exports a `FUNCTIONS` table;
+//! [`lookup`] finds a function by name, ignoring case.
+//!
+//! Every function takes already evaluated arguments (errors included: a function decides
+//! whether an error argument is a failure, as `is_error` and `default` show) and returns
+//! a value; the evaluator wraps a returned error as `error calling name(...): …`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::eval::Evaluator;
+use crate::value::Value;
+
+mod array;
+mod br;
+mod conversion;
+mod datetime;
+mod encoded;
+mod json;
+mod llm;
+mod logic;
+mod number;
+mod tests;
+mod text;
+mod utility;
+
+pub use tests::{test_result_false, test_result_match};
+
+/// The native signature of a built-in function.
+pub type NativeFn = fn(&mut Evaluator<'_>, &[Value]) -> Value;
+
+/// A built-in function and how many arguments it takes.
+pub struct FunctionDef {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None` = any number.
+    pub max_args: Option<usize>,
+    pub call: NativeFn,
+}
+
+impl FunctionDef {
+    pub const fn new(name: &'static str, min_args: usize, max_args: Option<usize>, call: NativeFn) -> Self {
+        FunctionDef {
+            name,
+            min_args,
+            max_args,
+            call,
+        }
+    }
+
+    /// The goflow error for a wrong argument count, or `None` when the count is fine.
+    pub fn check_arity(&self, got: usize) -> Option<String> {
+        match self.max_args {
+            Some(max) if max == self.min_args && got != max => {
+                Some(format!("need {max} argument(s), got {got}"))
+            }
+            Some(max) if got < self.min_args || got > max => Some(format!(
+                "need {} to {max} argument(s), got {got}",
+                self.min_args
+            )),
+            None if got < self.min_args => {
+                Some(format!("need at least {} argument(s), got {got}", self.min_args))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Every function family's table.
+const FAMILIES: &[&[FunctionDef]] = &[
+    array::FUNCTIONS,
+    br::FUNCTIONS,
+    conversion::FUNCTIONS,
+    datetime::FUNCTIONS,
+    encoded::FUNCTIONS,
+    json::FUNCTIONS,
+    llm::FUNCTIONS,
+    logic::FUNCTIONS,
+    number::FUNCTIONS,
+    tests::FUNCTIONS,
+    text::FUNCTIONS,
+    utility::FUNCTIONS,
+];
+
+fn registry() -> &'static HashMap<&'static str, &'static FunctionDef> {
+    static REGISTRY: OnceLock<HashMap<&'static str, &'static FunctionDef>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        FAMILIES
+            .iter()
+            .flat_map(|family| family.iter())
+            .map(|def| (def.name, def))
+            .collect()
+    })
+}
+
+/// Finds a built-in function by name, ignoring case.
+pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
+    let reg = registry();
+    if let Some(def) = reg.get(name) {
+        return Some(def);
+    }
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return reg.get(name.to_ascii_lowercase().as_str()).copied();
+    }
+    None
+}
+
+/// The names of all built-in functions, sorted.
+pub fn names() -> Vec<&'static str> {
+    let mut names: Vec<_> = registry().keys().copied().collect();
+    names.sort_unstable();
+    names
+}
+
+// Argument helpers shared by the families. Each returns the conversion error as the
+// `Err` value so a function can `?`-style bail with `match`.
+
+/// Text argument.
+#[allow(dead_code)]
+pub(crate) fn text_arg(v: &Value) -> Result<String, Value> {
+    v.to_text()
+}
+
+/// Number argument.
+#[allow(dead_code)]
+pub(crate) fn number_arg(v: &Value) -> Result<rust_decimal::Decimal, Value> {
+    v.to_number()
+}
+
+/// Integer argument (`unable to convert 1.5 to an integer` style errors).
+pub(crate) fn int_arg(v: &Value) -> Result<i64, Value> {
+    let n = v.to_number()?;
+    crate::eval::integer(&n).ok_or_else(|| Value::error(format!("unable to convert {} to an integer", v.describe())))
+}
+
+/// Unwraps `Result<Value, Value>` chains inside function bodies.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return e,
+        }
+    };
+}
+pub(crate) use tri;

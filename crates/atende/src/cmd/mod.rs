@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod br;
+pub mod conformance;
+pub mod eval;

@@ -1,0 +1,46 @@
+//! The `atende` binary: parses the command line and hands each subcommand to the library that owns it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Atende: customer-service automation for WhatsApp, web chat, SMS, e-mail and phone.
+///
+/// Runs RapidPro/TextIt/Weni flows, evaluates Excellent expressions and checks
+/// Brazilian billing data (CPF/CNPJ, boleto, Pix).
+#[derive(Parser)]
+#[command(name = "atende", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate an Excellent template and print the result.
+    Eval(cmd::eval::EvalArgs),
+    /// Run a conformance corpus and report `N passed, M failed`.
+    #[command(subcommand)]
+    Conformance(cmd::conformance::ConformanceCommand),
+    /// Brazilian documents and payments: CPF, CNPJ, boleto, Pix, phones.
+    #[command(subcommand)]
+    Br(cmd::br::BrCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Conformance(c) => cmd::conformance::run(c),
+        Command::Br(c) => cmd::br::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
