@@ -52,7 +52,9 @@ impl CaseContext {
             None => Environment::default(),
         };
         if let Some(Json::Array(locs)) = json.get("locations") {
-            env.locations = Some(Arc::new(locs.iter().filter_map(Location::from_json).collect()));
+            env.locations = Some(Arc::new(
+                locs.iter().filter_map(Location::from_json).collect(),
+            ));
         }
         if let Some(Json::Object(prompts)) = json.get("llm_prompts") {
             env.llm_prompts = Arc::new(
@@ -111,7 +113,11 @@ pub fn run_files(paths: &[PathBuf], options: Options) -> Result<Report, CorpusEr
                 message,
             };
             let case: Json = serde_json::from_str(line).map_err(|e| malformed(e.to_string()))?;
-            let id = case.get("id").and_then(Json::as_str).unwrap_or("?").to_string();
+            let id = case
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_string();
             let Some(template) = case.get("template").and_then(Json::as_str) else {
                 return Err(malformed("case has no \"template\"".into()));
             };
@@ -148,11 +154,13 @@ fn check_case(ctx: &CaseContext, template: &str, case: &Json, options: Options) 
         }
         return Some(why);
     }
-    if want_error != !errors.is_empty() {
+    if want_error == errors.is_empty() {
         return Some(if want_error {
             format!(
                 "expected an error ({}) got none",
-                case.get("error_message").and_then(Json::as_str).unwrap_or("")
+                case.get("error_message")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
             )
         } else {
             format!("expected no error got {}", errors.join(", "))
@@ -185,11 +193,15 @@ fn check_case(ctx: &CaseContext, template: &str, case: &Json, options: Options) 
 fn typed_equal(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Object(x), Json::Object(y)) => {
-            if let (Some(Json::String(m)), Some(Json::String(n))) = (x.get("number"), y.get("number")) {
-                return atende_excellent::value::parse_decimal(m) == atende_excellent::value::parse_decimal(n);
+            if let (Some(Json::String(m)), Some(Json::String(n))) =
+                (x.get("number"), y.get("number"))
+            {
+                return atende_excellent::value::parse_decimal(m)
+                    == atende_excellent::value::parse_decimal(n);
             }
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| typed_equal(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| typed_equal(v, w)))
         }
         (Json::Array(x), Json::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| typed_equal(v, w))

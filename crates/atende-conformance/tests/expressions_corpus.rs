@@ -32,14 +32,26 @@ fn given_expression_corpus() {
     let failing_ids: Vec<String> = report
         .failures
         .iter()
-        .map(|f| f.trim_start_matches("FAIL ").split(':').next().unwrap_or("").to_string())
+        .map(|f| {
+            f.trim_start_matches("FAIL ")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect();
-    let unlisted: Vec<&String> = failing_ids.iter().filter(|id| !listed.contains_key(*id)).collect();
+    let unlisted: Vec<&String> = failing_ids
+        .iter()
+        .filter(|id| !listed.contains_key(*id))
+        .collect();
     assert!(
         unlisted.is_empty(),
         "failing cases not listed in unsupported/expressions.txt: {unlisted:?}"
     );
-    let now_passing: Vec<&String> = listed.keys().filter(|id| !failing_ids.contains(id)).collect();
+    let now_passing: Vec<&String> = listed
+        .keys()
+        .filter(|id| !failing_ids.contains(id))
+        .collect();
     assert!(
         now_passing.is_empty(),
         "cases listed as unsupported now pass; remove them from the list: {now_passing:?}"

@@ -113,10 +113,7 @@ impl<'a> Evaluator<'a> {
         (Value::text(r.text), r.errors)
     }
 
-    fn segment_value(
-        &mut self,
-        expr: &Result<Arc<Expr>, crate::parser::ParseError>,
-    ) -> Value {
+    fn segment_value(&mut self, expr: &Result<Arc<Expr>, crate::parser::ParseError>) -> Value {
         match expr {
             Ok(e) => self.eval(e),
             Err(e) => Value::error(e.to_string()),
@@ -230,7 +227,11 @@ impl<'a> Evaluator<'a> {
                     Err(e) => return e,
                 };
                 let Some(i) = integer(&n) else {
-                    return Value::error(format!("index {} out of range for {} items", n, items.len()));
+                    return Value::error(format!(
+                        "index {} out of range for {} items",
+                        n,
+                        items.len()
+                    ));
                 };
                 let len = items.len() as i64;
                 let idx = if i < 0 { len + i } else { i };
@@ -277,7 +278,10 @@ impl<'a> Evaluator<'a> {
             }
         };
         match result {
-            Value::Error(e) => Value::error(format!("error calling {}(...): {e}", func.name().to_lowercase())),
+            Value::Error(e) => Value::error(format!(
+                "error calling {}(...): {e}",
+                func.name().to_lowercase()
+            )),
             v => v,
         }
     }
@@ -358,7 +362,13 @@ fn binary(op: BinOp, l: &Value, r: &Value) -> Value {
                     if b.is_zero() {
                         return Value::error("division by zero");
                     }
-                    a.checked_div(b)
+                    // goflow divides to 16 decimal places
+                    a.checked_div(b).map(|q| {
+                        q.round_dp_with_strategy(
+                            16,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        )
+                    })
                 }
                 BinOp::Pow => return power(a, b),
                 _ => unreachable!("handled above"),

@@ -359,8 +359,8 @@ impl Parser<'_> {
             }
             Tok::Int(s) | Tok::Decimal(s) => {
                 self.bump();
-                let n = parse_decimal(&s)
-                    .ok_or_else(|| ParseError::NumberOutOfRange(s.to_string()))?;
+                let n =
+                    parse_decimal(&s).ok_or_else(|| ParseError::NumberOutOfRange(s.to_string()))?;
                 Ok(Expr::Number(n))
             }
             Tok::Name(n) if n.eq_ignore_ascii_case("true") => {

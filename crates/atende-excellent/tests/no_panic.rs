@@ -11,14 +11,20 @@ fn root() -> Value {
     contact.insert("age", Value::from(31i64));
     let mut root = Object::new();
     root.insert("contact", Value::Object(Arc::new(contact)));
-    root.insert("list", Value::array(vec![Value::from("a"), Value::from(1i64)]));
+    root.insert(
+        "list",
+        Value::array(vec![Value::from("a"), Value::from(1i64)]),
+    );
     Value::Object(Arc::new(root))
 }
 
 fn eval(src: &str) -> String {
     let root = root();
     let env = Environment::brazil();
-    let tpl = Template::parse(src, &|n| matches!(&root, Value::Object(o) if o.get(n).is_some()));
+    let tpl = Template::parse(
+        src,
+        &|n| matches!(&root, Value::Object(o) if o.get(n).is_some()),
+    );
     let mut rng = Pcg::new(1, 2);
     let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
     let mut ev = Evaluator::new(&env, &root, now, &mut rng);

@@ -85,7 +85,11 @@ fn sort(_: &mut Evaluator, args: &[Value]) -> Value {
     for item in arr.iter() {
         if !matches!(
             item,
-            Value::Text(_) | Value::Number(_) | Value::Date(_) | Value::Time(_) | Value::DateTime(_)
+            Value::Text(_)
+                | Value::Number(_)
+                | Value::Date(_)
+                | Value::Time(_)
+                | Value::DateTime(_)
         ) {
             return Value::error(format!("{} isn't a comparable type", item.type_name()));
         }

@@ -43,7 +43,7 @@ fn array(_: &mut Evaluator, args: &[Value]) -> Value {
 
 /// `object(pairs...)`: `@(object("a", 123, "b", "hello"))` → `{a: 123, b: hello}`.
 fn object(_: &mut Evaluator, args: &[Value]) -> Value {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Value::error("requires an even number of arguments");
     }
     let mut obj = Object::new();

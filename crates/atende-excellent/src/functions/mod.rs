@@ -39,7 +39,12 @@ pub struct FunctionDef {
 }
 
 impl FunctionDef {
-    pub const fn new(name: &'static str, min_args: usize, max_args: Option<usize>, call: NativeFn) -> Self {
+    pub const fn new(
+        name: &'static str,
+        min_args: usize,
+        max_args: Option<usize>,
+        call: NativeFn,
+    ) -> Self {
         FunctionDef {
             name,
             min_args,
@@ -58,9 +63,10 @@ impl FunctionDef {
                 "need {} to {max} argument(s), got {got}",
                 self.min_args
             )),
-            None if got < self.min_args => {
-                Some(format!("need at least {} argument(s), got {got}", self.min_args))
-            }
+            None if got < self.min_args => Some(format!(
+                "need at least {} argument(s), got {got}",
+                self.min_args
+            )),
             _ => None,
         }
     }
@@ -127,10 +133,10 @@ pub(crate) fn number_arg(v: &Value) -> Result<rust_decimal::Decimal, Value> {
     v.to_number()
 }
 
-/// Integer argument (`unable to convert 1.5 to an integer` style errors).
+/// Integer argument as goflow reads one: the fraction is cut off and the value must fit
+/// in 32 bits (`number value X is out of range for an integer`).
 pub(crate) fn int_arg(v: &Value) -> Result<i64, Value> {
-    let n = v.to_number()?;
-    crate::eval::integer(&n).ok_or_else(|| Value::error(format!("unable to convert {} to an integer", v.describe())))
+    text::to_integer(v)
 }
 
 /// Unwraps `Result<Value, Value>` chains inside function bodies.

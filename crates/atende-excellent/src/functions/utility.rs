@@ -60,11 +60,15 @@ fn read_chars(_: &mut Evaluator, args: &[Value]) -> Value {
     let text = tri!(args[0].to_text());
     let chars: Vec<char> = text.trim_start_matches('+').chars().collect();
     let spell = |group: &[char]| {
-        group.iter().map(char::to_string).collect::<Vec<_>>().join(" ")
+        group
+            .iter()
+            .map(char::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    let size = if chars.len() % 3 == 0 {
+    let size = if chars.len().is_multiple_of(3) {
         3
-    } else if chars.len() % 4 == 0 {
+    } else if chars.len().is_multiple_of(4) {
         4
     } else {
         1

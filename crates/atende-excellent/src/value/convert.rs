@@ -16,9 +16,9 @@ pub fn parse_decimal(s: &str) -> Option<Decimal> {
     }
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let valid = !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || b == b'-' || b == b'+')
+        && body.bytes().all(|b| {
+            b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || b == b'-' || b == b'+'
+        })
         && body.bytes().filter(|&b| b == b'.').count() <= 1
         && body.as_bytes()[0] != b'e'
         && body.as_bytes()[0] != b'E';
@@ -249,20 +249,6 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals() {
-        assert_eq!(format_decimal(&parse_decimal("123.45000").unwrap()), "123.45");
-        assert_eq!(format_decimal(&parse_decimal("-0.0").unwrap()), "0");
-        assert_eq!(parse_decimal("1,5"), None);
-        assert_eq!(parse_decimal(" 12 ").unwrap(), Decimal::from(12));
-        assert!(parse_decimal("1234567890123456789012345678901234567").is_none());
-    }
-}
-
 /// Formats a number with the environment's symbols: `places` decimals (rounded half
 /// away from zero, padded) or as many as it has; digit grouping when `group` is set.
 pub fn format_number_with(
@@ -273,7 +259,8 @@ pub fn format_number_with(
 ) -> String {
     let n = match places {
         Some(p) => {
-            let mut r = n.round_dp_with_strategy(p, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            let mut r =
+                n.round_dp_with_strategy(p, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
             r.rescale(p);
             r
         }
@@ -309,4 +296,21 @@ pub fn format_number_with(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(
+            format_decimal(&parse_decimal("123.45000").unwrap()),
+            "123.45"
+        );
+        assert_eq!(format_decimal(&parse_decimal("-0.0").unwrap()), "0");
+        assert_eq!(parse_decimal("1,5"), None);
+        assert_eq!(parse_decimal(" 12 ").unwrap(), Decimal::from(12));
+        assert!(parse_decimal("1234567890123456789012345678901234567").is_none());
+    }
 }

@@ -23,7 +23,10 @@ pub fn from_json(json: &Json) -> Value {
         Json::String(s) => Value::text(s.as_str()),
         Json::Array(items) => Value::array(items.iter().map(from_json).collect()),
         Json::Object(map) => {
-            let obj = Object::from_pairs(map.iter().map(|(k, v)| (Arc::from(k.as_str()), from_json(v))));
+            let obj = Object::from_pairs(
+                map.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), from_json(v))),
+            );
             Value::Object(Arc::new(obj))
         }
     }
@@ -37,7 +40,9 @@ pub fn from_typed_json(json: &Json, path: &str) -> Result<Value, String> {
         Json::Bool(b) => Value::Bool(*b),
         Json::String(s) => Value::text(s.as_str()),
         Json::Number(n) => {
-            return Err(format!("{path}: bare JSON number {n}; write {{\"number\": \"{n}\"}}"))
+            return Err(format!(
+                "{path}: bare JSON number {n}; write {{\"number\": \"{n}\"}}"
+            ))
         }
         Json::Array(items) => Value::array(
             items
@@ -83,7 +88,8 @@ fn typed_object(map: &Map<String, Json>, path: &str) -> Result<Value, String> {
         let tz = match map.get("tz").and_then(Json::as_str) {
             Some(name) => TimeZone::get(name).map_err(|e| format!("{path}.tz: {e}"))?,
             None => {
-                let offset = parse_offset(s).ok_or_else(|| format!("{path}.datetime: no offset"))?;
+                let offset =
+                    parse_offset(s).ok_or_else(|| format!("{path}.datetime: no offset"))?;
                 TimeZone::fixed(offset)
             }
         };
@@ -146,7 +152,10 @@ pub fn to_typed_json(v: &Value) -> Json {
         Value::Time(t) => serde_json::json!({ "time": crate::dates::iso_time(*t) }),
         Value::DateTime(z) => {
             let mut m = Map::new();
-            m.insert("datetime".into(), Json::String(crate::dates::iso_datetime_nanos(z)));
+            m.insert(
+                "datetime".into(),
+                Json::String(crate::dates::iso_datetime_nanos(z)),
+            );
             if let Some(name) = z.time_zone().iana_name() {
                 m.insert("tz".into(), Json::String(name.to_string()));
             }
@@ -154,7 +163,10 @@ pub fn to_typed_json(v: &Value) -> Json {
         }
         Value::Array(items) => Json::Array(items.iter().map(to_typed_json).collect()),
         Value::Object(o) => {
-            let props: Map<String, Json> = o.iter().map(|(k, v)| (k.to_string(), to_typed_json(v))).collect();
+            let props: Map<String, Json> = o
+                .iter()
+                .map(|(k, v)| (k.to_string(), to_typed_json(v)))
+                .collect();
             let mut m = Map::new();
             m.insert("object".into(), Json::Object(props));
             if let Some(d) = &o.default {

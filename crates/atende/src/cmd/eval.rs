@@ -27,20 +27,25 @@ pub struct EvalArgs {
 }
 
 fn read_json(path: &PathBuf) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    // The CLI is the shell: it reads the wall clock and hands it to the pure evaluator.
+    #[allow(clippy::disallowed_methods)]
+    let now = jiff::Timestamp::now();
     let mut ctx = CaseContext {
         env: Environment::brazil(),
-        now: jiff::Timestamp::now(),
+        now,
         root: Value::Object(Default::default()),
     };
     if let Some(path) = &args.context {
         let json = read_json(path)?;
         if json.get("context").is_some() && json.get("env").is_some() {
-            ctx = CaseContext::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            ctx = CaseContext::from_json(&json)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         } else if json.is_object() {
             ctx.root = from_json(&json);
         } else {
@@ -60,5 +65,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     for e in &errors {
         eprintln!("error: {e}");
     }
-    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
