@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub mod br;
 pub mod expressions;
+pub mod runner;
 
 /// The outcome of running one or more case files.
 #[derive(Debug, Default)]

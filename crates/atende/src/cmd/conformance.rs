@@ -17,12 +17,25 @@ pub enum ConformanceCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// goflow flow-run fixture folders (`migrations`, `legacy`, …; layout in
+    /// `shared/corpus/goflow/runner/README.md`), chosen by folder name.
+    Runner {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 pub fn run(command: ConformanceCommand) -> anyhow::Result<ExitCode> {
     let report = match command {
         ConformanceCommand::Expressions { files, strict } => {
             expressions::run_files(&files, expressions::Options { strict })?
+        }
+        ConformanceCommand::Runner { dirs } => {
+            let mut report = Report::default();
+            for dir in &dirs {
+                report.merge(atende_conformance::runner::run_dir(dir)?);
+            }
+            report
         }
     };
     Ok(print_report(&report))

@@ -1,0 +1,119 @@
+//! Runners for goflow's flow-run fixtures (`shared/corpus/goflow/runner/<folder>`),
+//! dispatched by folder name. Each folder's layout is documented in that corpus's
+//! README.md; every runner returns a [`Report`] whose failure lines read
+//! `FAIL <file>#<case>: <first difference as a JSON path>`.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use crate::{CorpusError, Report};
+
+pub mod legacy;
+pub mod migrations;
+
+/// Runs one fixture folder, choosing the runner by the folder's name.
+pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name {
+        "migrations" => migrations::run_dir(dir),
+        "legacy" => legacy::run_dir(dir),
+        other => {
+            let mut report = Report::default();
+            report.fail(
+                other,
+                format!(
+                    "no runner for fixture folder '{other}' yet (supported: migrations, legacy)"
+                ),
+            );
+            Ok(report)
+        }
+    }
+}
+
+/// Reads a JSON file, naming it in the error.
+pub fn read_json(path: &Path) -> Result<Json, CorpusError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| CorpusError::Malformed {
+        path: path.to_path_buf(),
+        line: e.line(),
+        message: e.to_string(),
+    })
+}
+
+/// The first difference between two JSON values, as a JSON path (`$.nodes[0].uuid`),
+/// with both sides; `None` when equal. Object key order does not matter.
+pub fn first_difference(expected: &Json, actual: &Json) -> Option<String> {
+    fn walk(path: &mut String, e: &Json, a: &Json) -> Option<String> {
+        match (e, a) {
+            (Json::Object(x), Json::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(k);
+                    let r = match (x.get(k), y.get(k)) {
+                        (Some(v), Some(w)) => walk(path, v, w),
+                        (Some(v), None) => Some(format!("{path}: expected {v} got nothing")),
+                        (None, Some(w)) => Some(format!("{path}: expected nothing got {w}")),
+                        (None, None) => None,
+                    };
+                    path.truncate(len);
+                    if r.is_some() {
+                        return r;
+                    }
+                }
+                None
+            }
+            (Json::Array(x), Json::Array(y)) => {
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    let r = walk(path, v, w);
+                    path.truncate(len);
+                    if r.is_some() {
+                        return r;
+                    }
+                }
+                if x.len() != y.len() {
+                    return Some(format!(
+                        "{path}: expected {} items got {}",
+                        x.len(),
+                        y.len()
+                    ));
+                }
+                None
+            }
+            _ if e == a => None,
+            _ => Some(format!("{path}: expected {e} got {a}")),
+        }
+    }
+    walk(&mut "$".to_string(), expected, actual)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn differences_are_json_paths() {
+        assert_eq!(first_difference(&json!({"a": [1, 2]}), &json!({"a": [1, 2]})), None);
+        assert_eq!(
+            first_difference(&json!({"a": [1, {"b": 2}]}), &json!({"a": [1, {"b": 3}]})).unwrap(),
+            "$.a[1].b: expected 2 got 3"
+        );
+        assert_eq!(
+            first_difference(&json!({"a": 1}), &json!({})).unwrap(),
+            "$.a: expected 1 got nothing"
+        );
+    }
+}

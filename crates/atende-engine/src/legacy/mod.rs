@@ -1,0 +1,1 @@
+//! Legacy (pre-13) RapidPro flow definitions → current spec (being written).

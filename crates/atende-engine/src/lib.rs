@@ -1,0 +1,10 @@
+//! The flow engine: reads flow definitions in the goflow/RapidPro flow spec (migrating
+//! 13.x, 14.x and legacy pre-13 exports to the current 14.4.2) and runs them.
+//!
+//! Pure and synchronous: the engine does no I/O and reads no clock. Time, UUIDs,
+//! randomness, HTTP, classification, LLMs and e-mail come from injected services
+//! (`services.rs`), so a run replays exactly in tests.
+
+pub mod legacy;
+pub mod migrations;
+pub mod services;
