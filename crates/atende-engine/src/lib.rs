@@ -5,6 +5,7 @@
 //! randomness, HTTP, classification, LLMs and e-mail come from injected services
 //! (`services.rs`), so a run replays exactly in tests.
 
+pub mod contact;
 pub mod legacy;
 pub mod migrations;
 pub mod services;
