@@ -6,6 +6,7 @@
 //! (`services.rs`), so a run replays exactly in tests.
 
 pub mod contact;
+pub mod definition;
 pub mod legacy;
 pub mod migrations;
 pub mod services;
