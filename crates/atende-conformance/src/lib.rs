@@ -97,3 +97,61 @@ pub fn corpus_or_skip(what: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// The cases a corpus test knowingly does not pass: `<id> <reason>` per line, `#` for
+/// comments. Keeps the list exact: every failure must be listed, and a listed case that
+/// passes must be removed.
+pub struct Unsupported {
+    entries: std::collections::BTreeMap<String, String>,
+}
+
+impl Unsupported {
+    pub fn parse(list: &str) -> Unsupported {
+        let entries = list
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (id, why) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+                (id.to_string(), why.trim().to_string())
+            })
+            .collect();
+        Unsupported { entries }
+    }
+
+    /// The ids of the report's failures (`FAIL <id>: …`).
+    pub fn failing_ids(report: &Report) -> Vec<String> {
+        report
+            .failures
+            .iter()
+            .map(|f| {
+                let rest = f.trim_start_matches("FAIL ");
+                rest.split(": ").next().unwrap_or(rest).to_string()
+            })
+            .collect()
+    }
+
+    /// `Err` naming the unlisted failures or the listed cases that now pass.
+    pub fn check(&self, report: &Report, list_name: &str) -> Result<(), String> {
+        let failing = Self::failing_ids(report);
+        let unlisted: Vec<&String> = failing
+            .iter()
+            .filter(|id| !self.entries.contains_key(*id))
+            .collect();
+        if !unlisted.is_empty() {
+            return Err(format!(
+                "failing cases not listed in {list_name}: {unlisted:?}"
+            ));
+        }
+        let now_passing: Vec<&String> = self
+            .entries
+            .keys()
+            .filter(|id| !failing.contains(id))
+            .collect();
+        if !now_passing.is_empty() {
+            return Err(format!(
+                "cases listed in {list_name} now pass; remove them: {now_passing:?}"
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,20 +1,7 @@
 //! Replays the given Excellent corpus. Must pass ≥ 99%, and every failing case must be
 //! listed with its reason in `unsupported/expressions.txt` (no silent skips).
 
-use std::collections::BTreeMap;
-
-use atende_conformance::{corpus_or_skip, expressions};
-
-fn unsupported() -> BTreeMap<String, String> {
-    let list = include_str!("../unsupported/expressions.txt");
-    list.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (id, why) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            (id.to_string(), why.trim().to_string())
-        })
-        .collect()
-}
+use atende_conformance::{corpus_or_skip, expressions, Unsupported};
 
 #[test]
 fn given_expression_corpus() {
@@ -28,34 +15,10 @@ fn given_expression_corpus() {
     }
     println!("{}", report.summary());
 
-    let listed = unsupported();
-    let failing_ids: Vec<String> = report
-        .failures
-        .iter()
-        .map(|f| {
-            f.trim_start_matches("FAIL ")
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
-    let unlisted: Vec<&String> = failing_ids
-        .iter()
-        .filter(|id| !listed.contains_key(*id))
-        .collect();
-    assert!(
-        unlisted.is_empty(),
-        "failing cases not listed in unsupported/expressions.txt: {unlisted:?}"
-    );
-    let now_passing: Vec<&String> = listed
-        .keys()
-        .filter(|id| !failing_ids.contains(id))
-        .collect();
-    assert!(
-        now_passing.is_empty(),
-        "cases listed as unsupported now pass; remove them from the list: {now_passing:?}"
-    );
+    let list = Unsupported::parse(include_str!("../unsupported/expressions.txt"));
+    if let Err(e) = list.check(&report, "unsupported/expressions.txt") {
+        panic!("{e}");
+    }
     let total = report.passed + report.failed();
     assert!(
         report.passed * 100 >= total * 99,

@@ -7,6 +7,9 @@
 
 pub mod contact;
 pub mod definition;
+pub mod engine;
+pub mod events;
 pub mod legacy;
 pub mod migrations;
 pub mod services;
+pub mod session;

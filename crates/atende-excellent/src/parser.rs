@@ -78,7 +78,8 @@ pub enum ParseError {
     TooDeep,
 }
 
-fn precedence(op: BinOp) -> u8 {
+/// Binding strength of a binary operator (higher binds tighter).
+pub fn precedence(op: BinOp) -> u8 {
     match op {
         BinOp::Concat => 1,
         BinOp::Eq | BinOp::Neq => 2,

@@ -100,8 +100,9 @@ fn flush(segments: &mut Vec<Segment>, text: &mut String) {
 }
 
 /// `name(.part)*` where a part is a run of word characters; a dot not followed by a word
-/// character ends the identifier.
-fn scan_identifier(src: &str, start: usize) -> usize {
+/// character ends the identifier. Returns the end index (shared with the flow migrations,
+/// which must scan templates exactly as evaluation does).
+pub fn scan_identifier(src: &str, start: usize) -> usize {
     let mut end = start;
     let mut first = true;
     let mut chars = src[start..].char_indices().peekable();
@@ -141,7 +142,7 @@ fn scan_identifier(src: &str, start: usize) -> usize {
 }
 
 /// Index of the `)` closing the `@(` whose content starts at `start`.
-fn find_close(src: &str, start: usize) -> Option<usize> {
+pub fn find_close(src: &str, start: usize) -> Option<usize> {
     let bytes = src.as_bytes();
     let mut depth = 1usize;
     let mut in_string = false;

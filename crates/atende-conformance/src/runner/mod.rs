@@ -9,24 +9,23 @@ use serde_json::Value as Json;
 
 use crate::{CorpusError, Report};
 
+pub mod flows;
 pub mod legacy;
 pub mod migrations;
 
 /// Runs one fixture folder, choosing the runner by the folder's name.
 pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
-    let name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     match name {
         "migrations" => migrations::run_dir(dir),
         "legacy" => legacy::run_dir(dir),
+        "flows" => flows::run_dir(dir),
         other => {
             let mut report = Report::default();
             report.fail(
                 other,
                 format!(
-                    "no runner for fixture folder '{other}' yet (supported: migrations, legacy)"
+                    "no runner for fixture folder '{other}' yet (supported: flows, migrations, legacy)"
                 ),
             );
             Ok(report)
@@ -106,7 +105,10 @@ mod tests {
 
     #[test]
     fn differences_are_json_paths() {
-        assert_eq!(first_difference(&json!({"a": [1, 2]}), &json!({"a": [1, 2]})), None);
+        assert_eq!(
+            first_difference(&json!({"a": [1, 2]}), &json!({"a": [1, 2]})),
+            None
+        );
         assert_eq!(
             first_difference(&json!({"a": [1, {"b": 2}]}), &json!({"a": [1, {"b": 3}]})).unwrap(),
             "$.a[1].b: expected 2 got 3"

@@ -1,0 +1,150 @@
+//! Sessions and runs as goflow serialises them, so a session survives a write/read
+//! round trip between sprints (the server persists it as JSON).
+//!
+//! Lifecycles:
+//! - session: `active` → `waiting` ⇄ `active` → `completed` | `interrupted` | `failed`
+//! - run: `active` → `waiting` ⇄ `active` → `completed` | `expired` | `interrupted` | `failed`
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Active,
+    Waiting,
+    Completed,
+    Interrupted,
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Active,
+    Waiting,
+    Completed,
+    Expired,
+    Interrupted,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn is_exited(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Expired | RunStatus::Interrupted | RunStatus::Failed
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Active => "active",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Completed => "completed",
+            RunStatus::Expired => "expired",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A node visited by a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub node_uuid: String,
+    pub arrived_on: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+}
+
+/// A saved result (`@results.<key>`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub name: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category_localized: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_uuid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Json>,
+    pub created_on: String,
+}
+
+/// One flow's execution inside a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub uuid: String,
+    pub flow: Json,
+    pub status: RunStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<Step>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub results: Map<String, Json>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub locals: Map<String, Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub had_input: bool,
+    pub created_on: String,
+    pub modified_on: String,
+    /// Always written (`null` while the run is going), as goflow does.
+    #[serde(default)]
+    pub exited_on: Option<String>,
+}
+
+/// A contact's conversation: its runs, status and trigger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub uuid: String,
+    #[serde(rename = "type")]
+    pub flow_type: String,
+    pub created_on: String,
+    pub status: SessionStatus,
+    pub trigger: Json,
+    pub contact_uuid: String,
+    pub runs: Vec<Run>,
+    #[serde(default)]
+    pub sprints: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_uuid: Option<String>,
+}
+
+impl Session {
+    /// The run currently going (the last one that has not exited).
+    pub fn active_run_index(&self) -> Option<usize> {
+        self.runs.iter().rposition(|r| !r.status.is_exited())
+    }
+
+    /// Drops what exited runs no longer need (`path`, `locals`, `webhook`), as goflow
+    /// does before persisting.
+    pub fn compact(&mut self) {
+        for run in &mut self.runs {
+            if run.status.is_exited() {
+                run.path.clear();
+                run.locals.clear();
+                run.webhook = None;
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(self).unwrap_or(Json::Null)
+    }
+
+    pub fn from_json(json: &Json) -> Result<Session, String> {
+        serde_json::from_value(json.clone()).map_err(|e| format!("session: {e}"))
+    }
+}
