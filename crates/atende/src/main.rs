@@ -24,6 +24,8 @@ enum Command {
     /// Run a conformance corpus and report `N passed, M failed`.
     #[command(subcommand)]
     Conformance(cmd::conformance::ConformanceCommand),
+    /// Talk to a flow in the terminal (or from a script file).
+    Run(cmd::run::RunArgs),
     /// Brazilian documents and payments: CPF, CNPJ, boleto, Pix, phones.
     #[command(subcommand)]
     Br(cmd::br::BrCommand),
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Conformance(c) => cmd::conformance::run(c),
         Command::Br(c) => cmd::br::run(c),
+        Command::Run(args) => cmd::run::run(args),
     };
     match result {
         Ok(code) => code,

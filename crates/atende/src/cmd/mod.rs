@@ -3,3 +3,4 @@
 pub mod br;
 pub mod conformance;
 pub mod eval;
+pub mod run;
