@@ -55,3 +55,153 @@ pub fn context(dir: &Path) -> (Environment, Value) {
 pub fn now() -> jiff::Timestamp {
     "2018-04-11T18:24:30.123456Z".parse().expect("timestamp")
 }
+
+/// One replayable `runner/flows` case: assets, environment, contact, trigger, resumes.
+pub struct FlowCase {
+    pub name: String,
+    pub assets: atende_engine::engine::Assets,
+    pub env: Environment,
+    pub contact: Contact,
+    pub trigger: Json,
+    pub resumes: Vec<Json>,
+}
+
+/// The `runner/flows` cases the engine can replay (start and every resume succeed).
+pub fn flow_cases() -> Vec<FlowCase> {
+    let Some(dir) = atende_conformance::shared_corpus_dir().map(|c| c.join("goflow/runner/flows"))
+    else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") && n.matches('.').count() == 2)
+        .collect();
+    names.sort();
+    let read =
+        |p: &Path| -> Option<Json> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
+    let mut cases = Vec::new();
+    for name in names {
+        let Some(test) = read(&dir.join(&name)) else {
+            continue;
+        };
+        let asset_file = format!("{}.json", name.split('.').next().unwrap_or_default());
+        let Some(assets_json) = read(&dir.join(asset_file)) else {
+            continue;
+        };
+        let mut uuids = atende_engine::services::SeededUuids::new(123456);
+        let Ok(assets) =
+            atende_engine::engine::Assets::from_json_migrating(&assets_json, &mut uuids)
+        else {
+            continue;
+        };
+        let env = match test.get("environment") {
+            Some(e) if !e.is_null() => match Environment::from_json(e) {
+                Ok(env) => env,
+                Err(_) => continue,
+            },
+            _ => Environment::default(),
+        };
+        let Ok(contact) = Contact::from_json(&test["contact"]) else {
+            continue;
+        };
+        let case = FlowCase {
+            name: name.trim_end_matches(".json").to_string(),
+            assets,
+            env,
+            contact,
+            trigger: test["trigger"].clone(),
+            resumes: test["resumes"].as_array().cloned().unwrap_or_default(),
+        };
+        if replays_cleanly(&case) {
+            cases.push(case);
+        }
+    }
+    cases
+}
+
+fn universe() -> (
+    atende_engine::services::SequentialClock,
+    atende_engine::services::SeededUuids,
+    atende_excellent::Pcg,
+) {
+    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z".parse().expect("timestamp");
+    (
+        atende_engine::services::SequentialClock::new(start, jiff::SignedDuration::from_secs(1)),
+        atende_engine::services::SeededUuids::new(123456),
+        atende_excellent::Pcg::new(123456, 123456),
+    )
+}
+
+fn replays_cleanly(case: &FlowCase) -> bool {
+    use atende_engine::engine::{self, Services};
+    let (mut clock, mut uuids, mut random) = universe();
+    let mut contact = case.contact.clone();
+    let Ok((mut session, _)) = engine::start(
+        &case.assets,
+        &case.env,
+        &mut contact,
+        &case.trigger,
+        Services {
+            clock: &mut clock,
+            uuids: &mut uuids,
+            random: &mut random,
+        },
+    ) else {
+        return false;
+    };
+    case.resumes.iter().all(|r| {
+        engine::resume(
+            &case.assets,
+            &case.env,
+            &mut session,
+            &mut contact,
+            r,
+            Services {
+                clock: &mut clock,
+                uuids: &mut uuids,
+                random: &mut random,
+            },
+        )
+        .is_ok()
+    })
+}
+
+/// Min / median / max serialised size (bytes) of each case's session while it waits
+/// after the first sprint.
+pub fn waiting_session_sizes(cases: &[FlowCase]) -> String {
+    use atende_engine::engine::{self, Services};
+    let mut sizes: Vec<usize> = cases
+        .iter()
+        .filter_map(|case| {
+            let (mut clock, mut uuids, mut random) = universe();
+            let mut contact = case.contact.clone();
+            let (session, _) = engine::start(
+                &case.assets,
+                &case.env,
+                &mut contact,
+                &case.trigger,
+                Services {
+                    clock: &mut clock,
+                    uuids: &mut uuids,
+                    random: &mut random,
+                },
+            )
+            .ok()?;
+            (session.status == atende_engine::session::SessionStatus::Waiting).then(|| {
+                serde_json::to_string(&session.to_json())
+                    .map(|s| s.len())
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    sizes.sort_unstable();
+    match (sizes.first(), sizes.get(sizes.len() / 2), sizes.last()) {
+        (Some(a), Some(m), Some(z)) => format!(
+            "{a} / {m} / {z} bytes (min / median / max, {} waiting sessions)",
+            sizes.len()
+        ),
+        _ => "no waiting sessions".into(),
+    }
+}
