@@ -64,6 +64,7 @@ pub struct FlowCase {
     pub contact: Contact,
     pub trigger: Json,
     pub resumes: Vec<Json>,
+    pub http_mocks: Option<Json>,
 }
 
 /// The `runner/flows` cases the engine can replay (start and every resume succeed).
@@ -113,6 +114,7 @@ pub fn flow_cases() -> Vec<FlowCase> {
             contact,
             trigger: test["trigger"].clone(),
             resumes: test["resumes"].as_array().cloned().unwrap_or_default(),
+            http_mocks: test.get("http_mocks").cloned(),
         };
         if replays_cleanly(&case) {
             cases.push(case);
@@ -134,63 +136,68 @@ fn universe() -> (
     )
 }
 
-fn replays_cleanly(case: &FlowCase) -> bool {
+/// Replays one case in goflow's seeded universe: a new session, then every resume,
+/// optionally writing and reading the session as JSON between sprints. Returns the
+/// session after the first sprint and at the end, or `None` if the engine refused.
+pub fn replay(
+    case: &FlowCase,
+    round_trip: bool,
+) -> Option<(
+    atende_engine::session::Session,
+    atende_engine::session::Session,
+)> {
     use atende_engine::engine::{self, Services};
+    use atende_engine::services::{MockHttp, NullEmail};
     let (mut clock, mut uuids, mut random) = universe();
+    let mut http = MockHttp::from_json(case.http_mocks.as_ref());
+    let mut email = NullEmail;
     let mut contact = case.contact.clone();
-    let Ok((mut session, _)) = engine::start(
+    let (mut session, _) = engine::start(
         &case.assets,
         &case.env,
         &mut contact,
         &case.trigger,
-        Services {
-            clock: &mut clock,
-            uuids: &mut uuids,
-            random: &mut random,
-        },
-    ) else {
-        return false;
-    };
-    case.resumes.iter().all(|r| {
+        Services::new(&mut clock, &mut uuids, &mut random)
+            .with_http(&mut http)
+            .with_email(&mut email),
+    )
+    .ok()?;
+    let first = session.clone();
+    for resume in &case.resumes {
+        if round_trip {
+            let text = serde_json::to_string(&session.to_json()).ok()?;
+            session =
+                atende_engine::session::Session::from_json(&serde_json::from_str(&text).ok()?)
+                    .ok()?;
+        }
         engine::resume(
             &case.assets,
             &case.env,
             &mut session,
             &mut contact,
-            r,
-            Services {
-                clock: &mut clock,
-                uuids: &mut uuids,
-                random: &mut random,
-            },
+            resume,
+            Services::new(&mut clock, &mut uuids, &mut random)
+                .with_http(&mut http)
+                .with_email(&mut email),
         )
-        .is_ok()
-    })
+        .ok()?;
+    }
+    Some((first, session))
+}
+
+fn replays_cleanly(case: &FlowCase) -> bool {
+    replay(case, true).is_some()
 }
 
 /// Min / median / max serialised size (bytes) of each case's session while it waits
 /// after the first sprint.
 pub fn waiting_session_sizes(cases: &[FlowCase]) -> String {
-    use atende_engine::engine::{self, Services};
     let mut sizes: Vec<usize> = cases
         .iter()
         .filter_map(|case| {
-            let (mut clock, mut uuids, mut random) = universe();
-            let mut contact = case.contact.clone();
-            let (session, _) = engine::start(
-                &case.assets,
-                &case.env,
-                &mut contact,
-                &case.trigger,
-                Services {
-                    clock: &mut clock,
-                    uuids: &mut uuids,
-                    random: &mut random,
-                },
-            )
-            .ok()?;
-            (session.status == atende_engine::session::SessionStatus::Waiting).then(|| {
-                serde_json::to_string(&session.to_json())
+            let (first, _) = replay(case, false)?;
+            (first.status == atende_engine::session::SessionStatus::Waiting).then(|| {
+                serde_json::to_string(&first.to_json())
                     .map(|s| s.len())
                     .unwrap_or(0)
             })

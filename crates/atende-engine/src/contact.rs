@@ -91,6 +91,9 @@ pub struct Contact {
     pub groups: Vec<GroupRef>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, FieldValue>,
+    /// Open tickets: `{"uuid", "status", "topic", "assignee"?}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tickets: Vec<serde_json::Value>,
 }
 
 /// A URN without its query (`tel:+5511…?channel=…` → `tel:+5511…`).
@@ -247,7 +250,172 @@ impl Contact {
             ),
         );
         c.insert("fields", self.fields_context(defs));
+        c.insert(
+            "tickets",
+            Value::array(self.tickets.iter().map(ticket_context).collect()),
+        );
         Value::Object(Arc::new(c))
+    }
+}
+
+/// A ticket as flows see it (`@ticket`, `@contact.tickets`): uuid, topic, assignee.
+pub fn ticket_context(ticket: &serde_json::Value) -> Value {
+    let mut o = Object::new();
+    o.insert(
+        "assignee",
+        ticket
+            .get("assignee")
+            .map(atende_excellent::value::from_json)
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "topic",
+        ticket
+            .get("topic")
+            .map(atende_excellent::value::from_json)
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "uuid",
+        Value::from(ticket.get("uuid").and_then(|u| u.as_str()).unwrap_or("")),
+    );
+    Value::Object(Arc::new(o))
+}
+
+/// Evaluates a simple contact query (the language of smart groups) against a contact:
+/// conditions `key op value` (`=`, `!=`, `~`, `<`, `<=`, `>`, `>=`) joined by `AND` /
+/// `OR` (AND binds tighter; no parentheses). Keys are field keys, `name`, `language`,
+/// `status`, `uuid`, `urn` or a URN scheme. `None` when the query uses something this
+/// evaluator does not understand, so the caller can leave membership as it was.
+pub fn query_matches(contact: &Contact, query: &str, defs: &[FieldDef]) -> Option<bool> {
+    if query.contains('(') {
+        return None;
+    }
+    let mut any = false;
+    for alternative in split_keyword(query, "OR") {
+        let mut all = true;
+        for condition in split_keyword(&alternative, "AND") {
+            all &= condition_matches(contact, condition.trim(), defs)?;
+        }
+        any |= all;
+    }
+    Some(any)
+}
+
+/// Splits on a keyword surrounded by spaces, outside quotes, case-insensitively.
+fn split_keyword(text: &str, keyword: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let chars: Vec<char> = text.chars().collect();
+    let kw: Vec<char> = format!(" {keyword} ").chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '"' {
+            quoted = !quoted;
+        }
+        if !quoted
+            && i + kw.len() <= chars.len()
+            && chars[i..i + kw.len()]
+                .iter()
+                .zip(&kw)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        {
+            parts.push(std::mem::take(&mut current));
+            i += kw.len();
+            continue;
+        }
+        current.push(chars[i]);
+        i += 1;
+    }
+    parts.push(current);
+    parts
+}
+
+fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> Option<bool> {
+    let ops = ["!=", ">=", "<=", "=", "~", ">", "<"];
+    let (pos, op) = ops
+        .iter()
+        .filter_map(|op| condition.find(op).map(|p| (p, *op)))
+        .min_by_key(|(p, op)| (*p, std::cmp::Reverse(op.len())))?;
+    let key = condition[..pos].trim().to_lowercase();
+    let raw = condition[pos + op.len()..].trim();
+    let value = raw
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(raw)
+        .to_string();
+    if key.is_empty() || key.contains(' ') {
+        return None;
+    }
+    let text_cmp = |actual: Option<&str>| -> Option<bool> {
+        let a = actual.unwrap_or("").to_lowercase();
+        let v = value.to_lowercase();
+        match op {
+            "=" => Some(actual.is_some() && a == v || (v.is_empty() && a.is_empty())),
+            "!=" => Some(a != v),
+            "~" => Some(actual.is_some() && a.contains(&v)),
+            _ => None,
+        }
+    };
+    match key.as_str() {
+        "name" => return text_cmp(Some(contact.name.as_str()).filter(|n| !n.is_empty())),
+        "language" => return text_cmp(Some(contact.language.as_str()).filter(|n| !n.is_empty())),
+        "status" => return text_cmp(Some(contact.status.as_str())),
+        "uuid" => return text_cmp(Some(contact.uuid.as_str())),
+        _ => {}
+    }
+    if key == "urn" || URN_SCHEMES.contains(&key.as_str()) {
+        let paths: Vec<&str> = contact
+            .urns
+            .iter()
+            .map(|u| urn_identity(u))
+            .filter_map(|u| {
+                let (scheme, path) = u.split_once(':')?;
+                (key == "urn" || scheme == key).then_some(if key == "urn" { u } else { path })
+            })
+            .collect();
+        let v = value.to_lowercase();
+        return match op {
+            "=" => Some(
+                paths.iter().any(|p| p.to_lowercase() == v) || (v.is_empty() && paths.is_empty()),
+            ),
+            "!=" => Some(!paths.iter().any(|p| p.to_lowercase() == v)),
+            "~" => Some(paths.iter().any(|p| p.to_lowercase().contains(&v))),
+            _ => None,
+        };
+    }
+    let def = defs.iter().find(|d| d.key == key)?;
+    let stored = contact.fields.get(&def.key);
+    match def.value_type.as_str() {
+        "number" => {
+            let actual = stored
+                .and_then(|f| f.number.as_ref())
+                .and_then(|n| parse_decimal(&n.to_string()));
+            let wanted = parse_decimal(&value)?;
+            Some(match (op, actual) {
+                ("!=", None) => true,
+                (_, None) => false,
+                ("=", Some(a)) => a == wanted,
+                ("!=", Some(a)) => a != wanted,
+                (">", Some(a)) => a > wanted,
+                (">=", Some(a)) => a >= wanted,
+                ("<", Some(a)) => a < wanted,
+                ("<=", Some(a)) => a <= wanted,
+                _ => return None,
+            })
+        }
+        "text" => text_cmp(stored.map(|f| f.text.as_str())),
+        "state" | "district" | "ward" => {
+            let v = stored.and_then(|f| match def.value_type.as_str() {
+                "state" => f.state.as_deref(),
+                "district" => f.district.as_deref(),
+                _ => f.ward.as_deref(),
+            });
+            // locations match on their last path element (`Rwanda > Kigali City` = `kigali city`)
+            text_cmp(v.map(|p| p.rsplit('>').next().unwrap_or(p).trim()))
+        }
+        _ => None,
     }
 }
 
@@ -297,6 +465,29 @@ mod tests {
         };
         assert_eq!(urns.get("tel").unwrap().render(), "tel:+5511987654321");
         assert!(urns.get("mailto").unwrap().is_null());
+    }
+
+    #[test]
+    fn simple_queries_match_like_smart_groups() {
+        let c = Contact::from_json(&json!({
+            "uuid": "u", "name": "Ben", "language": "eng", "status": "active",
+            "urns": ["tel:+17184567890"],
+            "fields": {"age": {"text": "50", "number": 50}, "cpf": {"text": "Male"}}
+        }))
+        .unwrap();
+        let d = defs();
+        assert_eq!(query_matches(&c, "cpf = Male", &d), Some(true));
+        assert_eq!(query_matches(&c, "cpf = \"female\"", &d), Some(false));
+        assert_eq!(query_matches(&c, "cpf != \"zed\"", &d), Some(true));
+        assert_eq!(query_matches(&c, "unset != \"zed\"", &d), Some(true));
+        assert_eq!(query_matches(&c, "age <= 18", &d), Some(false));
+        assert_eq!(
+            query_matches(&c, "age > 18 AND language = eng", &d),
+            Some(true)
+        );
+        assert_eq!(query_matches(&c, "tel ~ +1718", &d), Some(true));
+        assert_eq!(query_matches(&c, "name = \"\" OR age = 50", &d), Some(true));
+        assert_eq!(query_matches(&c, "(age = 1)", &d), None);
     }
 
     #[test]

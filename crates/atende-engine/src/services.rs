@@ -1,8 +1,10 @@
-//! Services the engine is given instead of touching the outside world: a clock and a
-//! UUID source (more — HTTP, classifier, LLM, e-mail — arrive with the engine core).
+//! Services the engine is given instead of touching the outside world: a clock, a UUID
+//! source, HTTP (webhooks, resthooks) and e-mail. The engine builds requests and records
+//! what happened as events; the host decides how (and whether) to really send them.
 
 use atende_excellent::Pcg;
 use jiff::Timestamp;
+use serde_json::Value as Json;
 
 /// Where the engine gets "now".
 pub trait Clock {
@@ -89,6 +91,143 @@ impl UuidSource for SeededUuids {
         b[6] = 0x70 | ((sub >> 8) as u8 & 0x0f);
         b[7] = sub as u8;
         format_uuid(&b)
+    }
+}
+
+/// An HTTP request a flow makes (`call_webhook`, `call_resthook`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    /// Headers as the flow set them (canonical casing), in the order given.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What came back: status, headers and the body text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Makes HTTP requests for the engine. `Err` is a connection error (no response at all),
+/// its text a description; any HTTP status, even 500, is an `Ok` response.
+pub trait HttpService {
+    fn request(&mut self, request: &HttpRequest) -> Result<HttpResponse, String>;
+}
+
+/// Sends e-mail for `send_email`; `Err` is the reason it could not be sent.
+pub trait EmailService {
+    fn send(&mut self, to: &[String], subject: &str, body: &str) -> Result<(), String>;
+}
+
+/// An e-mail service that accepts every message and sends nothing (goflow's test stub).
+#[derive(Debug, Default)]
+pub struct NullEmail;
+
+impl EmailService for NullEmail {
+    fn send(&mut self, _to: &[String], _subject: &str, _body: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// An HTTP service answering from canned responses (goflow's `http_mocks` format): the pattern with the longest text once `*` are
+/// trimmed wins; its queued responses are used in order; `status: 0` is a connection
+/// error. A request without a mock is a harness failure.
+#[derive(Default)]
+pub struct MockHttp {
+    mocks: Vec<(String, std::collections::VecDeque<Json>)>,
+    /// The first request that had no mock.
+    pub error: Option<String>,
+}
+
+impl MockHttp {
+    /// Reads `{"<url pattern>": [response, …]}`.
+    pub fn from_json(json: Option<&Json>) -> MockHttp {
+        let mut m = MockHttp::default();
+        if let Some(o) = json.and_then(Json::as_object) {
+            for (pattern, queue) in o {
+                let q = queue.as_array().cloned().unwrap_or_default();
+                m.mocks.push((pattern.clone(), q.into()));
+            }
+        }
+        m
+    }
+
+    /// A pattern with responses left over (a test expects all to be used).
+    pub fn unused(&self) -> Option<&str> {
+        self.mocks
+            .iter()
+            .find(|(_, q)| !q.is_empty())
+            .map(|(p, _)| p.as_str())
+    }
+}
+
+/// `*` matches any run of characters.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(pos) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[pos + part.len()..];
+        }
+    }
+    true
+}
+
+impl HttpService for MockHttp {
+    fn request(&mut self, request: &HttpRequest) -> Result<HttpResponse, String> {
+        let best = self
+            .mocks
+            .iter_mut()
+            .filter(|(p, _)| glob_matches(p, &request.url))
+            .max_by_key(|(p, _)| p.replace('*', "").len());
+        let Some(resp) = best.and_then(|(_, q)| q.pop_front()) else {
+            self.error
+                .get_or_insert_with(|| format!("missing mock for URL {}", request.url));
+            return Err("missing mock".into());
+        };
+        let status = resp.get("status").and_then(Json::as_u64).unwrap_or(200) as u16;
+        if status == 0 {
+            return Err("unable to connect to server".into());
+        }
+        let mut body = match resp.get("body") {
+            Some(Json::String(s)) => s.clone(),
+            Some(Json::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        if let Some(n) = resp.get("body_repeat").and_then(Json::as_u64) {
+            body = body.repeat(n as usize);
+        }
+        let headers = resp
+            .get("headers")
+            .and_then(Json::as_object)
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

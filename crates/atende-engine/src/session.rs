@@ -90,7 +90,9 @@ pub struct Run {
     pub results: Map<String, Json>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub locals: Map<String, Json>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `@webhook`: the last call's method, url, status, headers and parsed JSON body.
+    /// Not persisted when the body is too big to keep (goflow drops it too).
+    #[serde(default, skip_serializing_if = "webhook_not_persisted")]
     pub webhook: Option<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_uuid: Option<String>,
@@ -101,6 +103,18 @@ pub struct Run {
     /// Always written (`null` while the run is going), as goflow does.
     #[serde(default)]
     pub exited_on: Option<String>,
+}
+
+/// Biggest `@webhook` JSON body (as text) a persisted session keeps.
+pub const MAX_PERSISTED_WEBHOOK_CHARS: usize = 10_000;
+
+fn webhook_not_persisted(webhook: &Option<Json>) -> bool {
+    match webhook {
+        None => true,
+        Some(w) => w
+            .get("json")
+            .is_some_and(|j| j.to_string().len() > MAX_PERSISTED_WEBHOOK_CHARS),
+    }
 }
 
 /// A contact's conversation: its runs, status and trigger.

@@ -3,6 +3,10 @@
 use std::process::Command;
 
 fn run_script(script: &str) -> String {
+    run_with(script, &[])
+}
+
+fn run_with(script: &str, extra: &[&str]) -> String {
     let dir = std::env::temp_dir().join(format!(
         "atende-run-cli-{}-{}",
         std::process::id(),
@@ -17,6 +21,7 @@ fn run_script(script: &str) -> String {
     );
     let out = Command::new(env!("CARGO_BIN_EXE_atende"))
         .args(["run", example, "--script", path.to_str().unwrap()])
+        .args(extra)
         .output()
         .expect("run atende");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -87,5 +92,43 @@ fn unknown_flow_names_the_available_ones() {
     assert!(
         err.contains("no flow \"Nope\" in the file (flows: Assistente Financeiro)"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_erp_webhook_answers_with_the_boleto() {
+    let dir = std::env::temp_dir().join(format!("atende-run-mocks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mocks = dir.join("mocks.json");
+    std::fs::write(
+        &mocks,
+        r#"{"http://localhost:8080/demo/erp/boletos*": [{"status": 200, "body": {"linha_digitavel": "00190.50095 40144.816069 06809.350314 3 37370000000100", "vencimento": "2026-12-10", "valor": 189.9}}]}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "1\n529.982.247-25\n",
+        &["--http-mocks", mocks.to_str().unwrap()],
+    );
+    assert!(
+        out.contains(
+            "webhook http://localhost:8080/demo/erp/boletos?documento=52998224725 → success"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Linha digitável: 00190.50095 40144.816069 06809.350314 3 37370000000100"),
+        "{out}"
+    );
+    assert!(out.contains("Vencimento: 10/12/2026"), "{out}");
+    assert!(out.contains("Valor: R$ 189,90"), "{out}");
+}
+
+#[test]
+fn without_mocks_the_webhook_fails_and_the_bot_says_so() {
+    let out = run_script("1\n529.982.247-25\n");
+    assert!(out.contains("ERP = \"0\" → Failure"), "{out}");
+    assert!(
+        out.contains("Não consegui consultar seus boletos agora."),
+        "{out}"
     );
 }

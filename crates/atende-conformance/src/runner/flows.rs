@@ -9,7 +9,7 @@ use std::path::Path;
 
 use atende_engine::contact::Contact;
 use atende_engine::engine::{self, Assets, Services};
-use atende_engine::services::{SeededUuids, SequentialClock};
+use atende_engine::services::{MockHttp, NullEmail, SeededUuids, SequentialClock};
 use atende_engine::session::{Session, SessionStatus};
 use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
@@ -59,6 +59,8 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
         .map_err(|e| format!("{e}"))?;
     let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
     let mut random = Pcg::new(123456, 123456);
+    let mut http = MockHttp::from_json(test.get("http_mocks"));
+    let mut email = NullEmail;
 
     let mut outputs = Vec::new();
     let (mut session, mut sprint) = engine::start(
@@ -66,11 +68,9 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
         &env,
         &mut contact,
         &test["trigger"],
-        Services {
-            clock: &mut clock,
-            uuids: &mut uuids,
-            random: &mut random,
-        },
+        Services::new(&mut clock, &mut uuids, &mut random)
+            .with_http(&mut http)
+            .with_email(&mut email),
     )
     .map_err(|e| e.to_string())?;
     let empty = Vec::new();
@@ -101,16 +101,20 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
             &mut session,
             &mut contact,
             resume,
-            Services {
-                clock: &mut clock,
-                uuids: &mut uuids,
-                random: &mut random,
-            },
+            Services::new(&mut clock, &mut uuids, &mut random)
+                .with_http(&mut http)
+                .with_email(&mut email),
         )
         .map_err(|e| e.to_string())?;
     }
     session.compact();
     outputs.push(output(&session, &sprint));
+    if let Some(e) = http.error.take() {
+        return Err(e);
+    }
+    if let Some(url) = http.unused() {
+        return Err(format!("http mock for {url} not consumed"));
+    }
 
     let mut inputs = test.clone();
     if let Some(o) = inputs.as_object_mut() {

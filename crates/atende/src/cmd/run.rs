@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use atende_engine::contact::Contact;
 use atende_engine::engine::{self, Assets, Services, Sprint};
-use atende_engine::services::{Clock, SeededUuids};
+use atende_engine::services::{Clock, MockHttp, NullEmail, SeededUuids};
 use atende_engine::session::{Session, SessionStatus};
 use atende_excellent::{Environment, Pcg};
 use clap::Args;
@@ -30,6 +30,11 @@ pub struct RunArgs {
     /// (`/timeout` fires the wait's timeout, `/quit` stops).
     #[arg(long)]
     pub script: Option<PathBuf>,
+    /// Canned HTTP answers for the flow's webhooks, in goflow's `http_mocks` format:
+    /// `{"https://erp.example/*": [{"status": 200, "body": {...}}]}`. Without it,
+    /// webhooks fail as connection errors (the simulator makes no network calls).
+    #[arg(long)]
+    pub http_mocks: Option<PathBuf>,
     /// Print every engine event as JSON as well.
     #[arg(long)]
     pub events: bool,
@@ -102,6 +107,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => default_contact(),
     };
     let env = Environment::brazil();
+    let mut http = match &args.http_mocks {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            let j: Json = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", p.display()))?;
+            if !j.is_object() {
+                bail!(
+                    "{}: expected an object of URL patterns to response lists",
+                    p.display()
+                );
+            }
+            MockHttp::from_json(Some(&j))
+        }
+        None => MockHttp::default(),
+    };
+    // e-mails are shown as events, not sent
+    let mut email = NullEmail;
 
     let mut input: Box<dyn BufRead> = match &args.script {
         Some(p) => Box::new(std::io::BufReader::new(
@@ -124,11 +147,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         &env,
         &mut contact,
         &trigger,
-        Services {
-            clock: &mut clock,
-            uuids: &mut uuids,
-            random: &mut random,
-        },
+        Services::new(&mut clock, &mut uuids, &mut random)
+            .with_http(&mut http)
+            .with_email(&mut email),
     )?;
     show(&sprint, args.events);
     let urn = contact.urns.first().cloned().unwrap_or_default();
@@ -165,11 +186,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             &mut session,
             &mut contact,
             &resume,
-            Services {
-                clock: &mut clock,
-                uuids: &mut uuids,
-                random: &mut random,
-            },
+            Services::new(&mut clock, &mut uuids, &mut random)
+                .with_http(&mut http)
+                .with_email(&mut email),
         )?;
         show(&sprint, args.events);
     }
@@ -239,6 +258,11 @@ fn show(sprint: &Sprint, raw: bool) {
                 "  ! {}: {}",
                 e.event_type,
                 e.field("text").and_then(Json::as_str).unwrap_or_default()
+            ),
+            "webhook_called" => println!(
+                "  · webhook {} → {}",
+                e.field("url").and_then(Json::as_str).unwrap_or_default(),
+                e.field("status").and_then(Json::as_str).unwrap_or_default()
             ),
             "run_started" | "run_ended" => {}
             other => println!("  · {other}"),
