@@ -192,6 +192,7 @@ pub fn start<'a>(
         sprint: Sprint::default(),
         segments: Vec::new(),
         last_node: None,
+        contact_cache: Default::default(),
         steps: 0,
     };
     let uuid = m.v7();
@@ -267,6 +268,7 @@ pub fn resume<'a>(
         sprint: Sprint::default(),
         segments: Vec::new(),
         last_node: None,
+        contact_cache: Default::default(),
         steps: 0,
     };
     session.sprints += 1;
@@ -400,6 +402,8 @@ struct Machine<'a, 's> {
     /// The node the sprint last arrived at: a segment starts there even when another
     /// run takes the exit (a parent routing on after its child ended).
     last_node: Option<String>,
+    /// The contact as last turned into context values, with those values.
+    contact_cache: std::cell::RefCell<Option<(Contact, (Value, Value, Value))>>,
     steps: usize,
 }
 
@@ -861,20 +865,26 @@ impl<'a> Machine<'a, '_> {
 
     /// Evaluates a template in the run's context; errors become `error` events.
     fn evaluate(&mut self, session: &Session, idx: usize, template: &str) -> (Value, String) {
+        // Most templates in real flows are plain text: skip building the context.
+        if !template.contains('@') {
+            return (Value::from(template), truncate_output(template.to_string()));
+        }
         let root = self.context(session, idx);
         let now = self.services.clock.now();
         let tpl = Template::parse(
             template,
             &|n| matches!(&root, Value::Object(o) if o.get(n).is_some()),
         );
-        let (value, errors, text, mut warnings) = {
+        // one evaluation gives both the typed value and the text
+        let (value, errors, warnings) = {
             let mut ev = Evaluator::new(self.env, &root, now, self.services.random);
-            let (value, _) = ev.template_value(&tpl);
-            let r = ev.render(&tpl);
-            (value, r.errors, r.text, std::mem::take(&mut ev.warnings))
+            let (value, errors) = ev.template_value(&tpl);
+            (value, errors, std::mem::take(&mut ev.warnings))
         };
-        // the template was evaluated twice (typed value and text): report each use once
-        warnings.dedup();
+        let text = match &value {
+            Value::Error(_) => String::new(),
+            v => v.render(),
+        };
         for w in warnings {
             self.event(
                 "warning",
@@ -884,28 +894,39 @@ impl<'a> Machine<'a, '_> {
         for e in errors {
             self.event("error", expression_error(&e));
         }
-        // over-long output keeps its start, marked with `...`
-        let text: String = if text.chars().count() > MAX_TEMPLATE_CHARS {
-            let mut t: String = text.chars().take(MAX_TEMPLATE_CHARS - 3).collect();
-            t.push_str("...");
-            t
-        } else {
-            text
-        };
-        (value, text)
+        (value, truncate_output(text))
     }
 
     fn text(&mut self, session: &Session, idx: usize, template: &str) -> String {
         self.evaluate(session, idx, template).1
     }
 
+    /// `@contact`, `@fields` and `@urns`, rebuilt only when the contact changed since
+    /// the last evaluation (comparing the contact is far cheaper than building them).
+    fn contact_values(&self) -> (Value, Value, Value) {
+        let mut cache = self.contact_cache.borrow_mut();
+        if let Some((seen, values)) = cache.as_ref() {
+            if seen == &*self.contact {
+                return values.clone();
+            }
+        }
+        let values = (
+            self.contact.context(&self.assets.fields),
+            self.contact.fields_context(&self.assets.fields),
+            self.contact.urns_context(),
+        );
+        *cache = Some((self.contact.clone(), values.clone()));
+        values
+    }
+
     /// The Excellent context of run `idx`.
     fn context(&self, session: &Session, idx: usize) -> Value {
         let run = &session.runs[idx];
         let mut root = Object::new();
-        root.insert("contact", self.contact.context(&self.assets.fields));
-        root.insert("fields", self.contact.fields_context(&self.assets.fields));
-        root.insert("urns", self.contact.urns_context());
+        let (contact, fields, urns) = self.contact_values();
+        root.insert("contact", contact);
+        root.insert("fields", fields);
+        root.insert("urns", urns);
         root.insert("results", results_context(&run.results));
         let mut locals = Object::new();
         for (k, v) in &run.locals {
@@ -1066,9 +1087,10 @@ impl<'a> Machine<'a, '_> {
         o.insert("run", Value::Object(Arc::new(r)));
         o.insert("flow", atende_excellent::value::from_json(&run.flow));
         o.insert("results", results_context(&run.results));
-        o.insert("contact", self.contact.context(&self.assets.fields));
-        o.insert("fields", self.contact.fields_context(&self.assets.fields));
-        o.insert("urns", self.contact.urns_context());
+        let (contact, fields, urns) = self.contact_values();
+        o.insert("contact", contact);
+        o.insert("fields", fields);
+        o.insert("urns", urns);
         Value::Object(Arc::new(o))
     }
 
@@ -2370,6 +2392,16 @@ fn micro_time(s: &str) -> String {
         return s.to_string();
     };
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Over-long template output keeps its start, marked with `...`.
+fn truncate_output(text: String) -> String {
+    if text.len() <= MAX_TEMPLATE_CHARS || text.chars().count() <= MAX_TEMPLATE_CHARS {
+        return text;
+    }
+    let mut t: String = text.chars().take(MAX_TEMPLATE_CHARS - 3).collect();
+    t.push_str("...");
+    t
 }
 
 /// `{"uuid", "name"}` (plus `revision` when set) of a flow.

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod functions;
 pub mod locations;
 pub mod parser;
+mod regex_cache;
 pub mod services;
 pub mod template;
 pub mod value;

@@ -5,7 +5,6 @@
 //! whether an error argument is a failure, as `is_error` and `default` show) and returns
 //! a value; the evaluator wraps a returned error as `error calling name(...): …`.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::eval::Evaluator;
@@ -88,34 +87,38 @@ const FAMILIES: &[&[FunctionDef]] = &[
     utility::FUNCTIONS,
 ];
 
-fn registry() -> &'static HashMap<&'static str, &'static FunctionDef> {
-    static REGISTRY: OnceLock<HashMap<&'static str, &'static FunctionDef>> = OnceLock::new();
+/// Every function, sorted by name for binary search (names are lowercase ASCII).
+fn registry() -> &'static [&'static FunctionDef] {
+    static REGISTRY: OnceLock<Vec<&'static FunctionDef>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        FAMILIES
-            .iter()
-            .flat_map(|family| family.iter())
-            .map(|def| (def.name, def))
-            .collect()
+        let mut all: Vec<&'static FunctionDef> =
+            FAMILIES.iter().flat_map(|family| family.iter()).collect();
+        all.sort_by_key(|d| d.name);
+        all
     })
+}
+
+fn find(name: &str) -> Option<&'static FunctionDef> {
+    let reg = registry();
+    reg.binary_search_by(|d| d.name.cmp(name))
+        .ok()
+        .map(|i| reg[i])
 }
 
 /// Finds a built-in function by name, ignoring case.
 pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
-    let reg = registry();
-    if let Some(def) = reg.get(name) {
+    if let Some(def) = find(name) {
         return Some(def);
     }
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        return reg.get(name.to_ascii_lowercase().as_str()).copied();
+        return find(&name.to_ascii_lowercase());
     }
     None
 }
 
 /// The names of all built-in functions, sorted.
 pub fn names() -> Vec<&'static str> {
-    let mut names: Vec<_> = registry().keys().copied().collect();
-    names.sort_unstable();
-    names
+    registry().iter().map(|d| d.name).collect()
 }
 
 // Argument helpers shared by the families. Each returns the conversion error as the

@@ -350,7 +350,7 @@ fn has_only_phrase(ev: &mut Evaluator, args: &[Value]) -> Value {
 fn has_pattern(_: &mut Evaluator, args: &[Value]) -> Value {
     let text = tri!(text_arg(&args[0]));
     let pattern = tri!(text_arg(&args[1]));
-    let Ok(re) = Regex::new(&format!("(?i){pattern}")) else {
+    let Some(re) = crate::regex_cache::compile(&format!("(?i){pattern}")) else {
         return Value::error("must be a valid regular expression");
     };
     let Some(caps) = re.captures(&text) else {

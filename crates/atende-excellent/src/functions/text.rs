@@ -468,7 +468,7 @@ pub(crate) fn go_pattern(pattern: &str) -> String {
 
 /// Compiles a pattern with goflow's flags (multi-line, case-insensitive).
 fn compile_go_regex(pattern: &str) -> Option<Regex> {
-    Regex::new(&format!("(?mi){}", go_pattern(pattern))).ok()
+    crate::regex_cache::compile(&format!("(?mi){}", go_pattern(pattern)))
 }
 
 /// `regex_match(text, pattern [, group])`: `@(regex_match("Bob Smith", "(\w+) (\w+)", 2))` → `Smith`.
