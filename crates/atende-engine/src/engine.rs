@@ -403,7 +403,7 @@ struct Machine<'a, 's> {
     /// run takes the exit (a parent routing on after its child ended).
     last_node: Option<String>,
     /// The contact as last turned into context values, with those values.
-    contact_cache: std::cell::RefCell<Option<(Contact, (Value, Value, Value))>>,
+    contact_cache: std::cell::RefCell<Option<(Contact, ContactValues)>>,
     steps: usize,
 }
 
@@ -903,7 +903,7 @@ impl<'a> Machine<'a, '_> {
 
     /// `@contact`, `@fields` and `@urns`, rebuilt only when the contact changed since
     /// the last evaluation (comparing the contact is far cheaper than building them).
-    fn contact_values(&self) -> (Value, Value, Value) {
+    fn contact_values(&self) -> ContactValues {
         let mut cache = self.contact_cache.borrow_mut();
         if let Some((seen, values)) = cache.as_ref() {
             if seen == &*self.contact {
@@ -2393,6 +2393,9 @@ fn micro_time(s: &str) -> String {
     };
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
+
+/// `@contact`, `@fields`, `@urns` of one contact state.
+type ContactValues = (Value, Value, Value);
 
 /// Over-long template output keeps its start, marked with `...`.
 fn truncate_output(text: String) -> String {
