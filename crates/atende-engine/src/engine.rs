@@ -804,7 +804,9 @@ impl<'a> Machine<'a, '_> {
         args: &[Value],
     ) -> Option<(Value, Option<Json>)> {
         let def = atende_excellent::functions::lookup(name)?;
-        let root = self.context(session, idx);
+        // router tests read only their arguments and the environment
+        let _ = (session, idx);
+        let root = Value::Object(Arc::new(Object::new()));
         let now = self.services.clock.now();
         let mut ev = Evaluator::new(self.env, &root, now, self.services.random);
         let r = ev.call(&atende_excellent::value::Func::Native(def), args);
@@ -869,12 +871,20 @@ impl<'a> Machine<'a, '_> {
         if !template.contains('@') {
             return (Value::from(template), truncate_output(template.to_string()));
         }
-        let root = self.context(session, idx);
+        let tpl = Template::parse(template, &|n| {
+            CONTEXT_KEYS.iter().any(|k| k.eq_ignore_ascii_case(n))
+        });
+        // build only the top-level values the template names
+        let mut names: Vec<String> = Vec::new();
+        for seg in &tpl.segments {
+            if let atende_excellent::Segment::Expr { expr: Ok(e), .. } = seg {
+                referenced_names(e, &mut names);
+            }
+        }
+        let root = self.context_with(session, idx, &|k| {
+            names.iter().any(|n| n.eq_ignore_ascii_case(k))
+        });
         let now = self.services.clock.now();
-        let tpl = Template::parse(
-            template,
-            &|n| matches!(&root, Value::Object(o) if o.get(n).is_some()),
-        );
         // one evaluation gives both the typed value and the text
         let (value, errors, warnings) = {
             let mut ev = Evaluator::new(self.env, &root, now, self.services.random);
@@ -920,101 +930,132 @@ impl<'a> Machine<'a, '_> {
     }
 
     /// The Excellent context of run `idx`.
+    #[allow(dead_code)]
     fn context(&self, session: &Session, idx: usize) -> Value {
+        self.context_with(session, idx, &|_| true)
+    }
+
+    /// The context of run `idx` with just the top-level keys `want` accepts (every
+    /// key is present so lookups behave the same; unwanted ones are null).
+    fn context_with(&self, session: &Session, idx: usize, want: &dyn Fn(&str) -> bool) -> Value {
         let run = &session.runs[idx];
         let mut root = Object::new();
-        let (contact, fields, urns) = self.contact_values();
-        root.insert("contact", contact);
-        root.insert("fields", fields);
-        root.insert("urns", urns);
-        root.insert("results", results_context(&run.results));
-        let mut locals = Object::new();
-        for (k, v) in &run.locals {
-            locals.insert(k.as_str(), atende_excellent::value::from_json(v));
+        for key in CONTEXT_KEYS {
+            root.insert(*key, Value::Null);
         }
-        root.insert("locals", Value::Object(Arc::new(locals)));
-        let input = match &session.input {
-            Some(i) => {
-                let text = i.get("text").and_then(Json::as_str).unwrap_or_default();
-                let mut o = Object::with_default(Value::from(text));
-                if let Value::Object(src) = atende_excellent::value::from_json(i) {
-                    for (k, v) in src.iter() {
-                        o.insert(k.clone(), v.clone());
+        if want("contact") || want("fields") || want("urns") {
+            let (contact, fields, urns) = self.contact_values();
+            root.insert("contact", contact);
+            root.insert("fields", fields);
+            root.insert("urns", urns);
+        }
+        if want("results") {
+            root.insert("results", results_context(&run.results));
+        }
+        if want("locals") {
+            let mut locals = Object::new();
+            for (k, v) in &run.locals {
+                locals.insert(k.as_str(), atende_excellent::value::from_json(v));
+            }
+            root.insert("locals", Value::Object(Arc::new(locals)));
+        }
+        if want("input") {
+            let input = match &session.input {
+                Some(i) => {
+                    let text = i.get("text").and_then(Json::as_str).unwrap_or_default();
+                    let mut o = Object::with_default(Value::from(text));
+                    if let Value::Object(src) = atende_excellent::value::from_json(i) {
+                        for (k, v) in src.iter() {
+                            o.insert(k.clone(), v.clone());
+                        }
                     }
+                    if o.get("text").is_none() {
+                        o.insert("text", Value::from(""));
+                    }
+                    if o.get("attachments").is_none() {
+                        o.insert("attachments", Value::array(Vec::new()));
+                    }
+                    Value::Object(Arc::new(o))
                 }
-                if o.get("text").is_none() {
-                    o.insert("text", Value::from(""));
-                }
-                if o.get("attachments").is_none() {
-                    o.insert("attachments", Value::array(Vec::new()));
-                }
-                Value::Object(Arc::new(o))
-            }
-            None => Value::Null,
-        };
-        root.insert("input", input);
-        let mut globals = Object::new();
-        for g in &self.assets.globals {
-            if let (Some(k), Some(v)) = (
-                g.get("key").and_then(Json::as_str),
-                g.get("value").and_then(Json::as_str),
-            ) {
-                globals.insert(k, Value::from(v));
-            }
+                None => Value::Null,
+            };
+            root.insert("input", input);
         }
-        root.insert("globals", Value::Object(Arc::new(globals)));
-        let mut run_obj = Object::new();
-        run_obj.insert("uuid", Value::from(run.uuid.as_str()));
-        run_obj.insert("status", Value::from(run.status.as_str()));
-        run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
-        run_obj.insert("results", results_context(&run.results));
-        root.insert("run", Value::Object(Arc::new(run_obj)));
-        root.insert(
-            "webhook",
-            run.webhook
+        if want("globals") {
+            let mut globals = Object::new();
+            for g in &self.assets.globals {
+                if let (Some(k), Some(v)) = (
+                    g.get("key").and_then(Json::as_str),
+                    g.get("value").and_then(Json::as_str),
+                ) {
+                    globals.insert(k, Value::from(v));
+                }
+            }
+            root.insert("globals", Value::Object(Arc::new(globals)));
+        }
+        if want("run") {
+            let mut run_obj = Object::new();
+            run_obj.insert("uuid", Value::from(run.uuid.as_str()));
+            run_obj.insert("status", Value::from(run.status.as_str()));
+            run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
+            run_obj.insert("results", results_context(&run.results));
+            root.insert("run", Value::Object(Arc::new(run_obj)));
+        }
+        if want("webhook") {
+            root.insert(
+                "webhook",
+                run.webhook
+                    .as_ref()
+                    .map(webhook_context)
+                    .unwrap_or(Value::Null),
+            );
+        }
+        if want("trigger") {
+            root.insert(
+                "trigger",
+                atende_excellent::value::from_json(&session.trigger),
+            );
+        }
+        if want("child") {
+            let child = session
+                .runs
+                .iter()
+                .rev()
+                .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()));
+            root.insert(
+                "child",
+                child.map(|r| self.run_summary(r)).unwrap_or(Value::Null),
+            );
+        }
+        if want("parent") {
+            let parent = run
+                .parent_uuid
                 .as_ref()
-                .map(webhook_context)
-                .unwrap_or(Value::Null),
-        );
-        root.insert(
-            "trigger",
-            atende_excellent::value::from_json(&session.trigger),
-        );
-        let child = session
-            .runs
-            .iter()
-            .rev()
-            .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()));
-        root.insert(
-            "child",
-            child.map(|r| self.run_summary(r)).unwrap_or(Value::Null),
-        );
-        let parent = run
-            .parent_uuid
-            .as_ref()
-            .and_then(|p| session.runs.iter().find(|r| &r.uuid == p));
-        // a session started by another session's flow sees that run as its parent
-        let triggering = session
-            .trigger
-            .get("run_summary")
-            .filter(|_| idx == 0 && run.parent_uuid.is_none());
-        let parent_value = match (parent, triggering) {
-            (Some(r), _) => self.run_summary(r),
-            (None, Some(summary)) => self.summary_context(summary),
-            (None, None) => Value::Null,
-        };
-        root.insert("parent", parent_value);
-        root.insert("legacy_extra", legacy_extra(session, run));
-        root.insert(
-            "ticket",
-            self.contact
-                .tickets
-                .last()
-                .map(crate::contact::ticket_context)
-                .unwrap_or(Value::Null),
-        );
-        for key in ["node", "resume"] {
-            root.insert(key, Value::Null);
+                .and_then(|p| session.runs.iter().find(|r| &r.uuid == p));
+            // a session started by another session's flow sees that run as its parent
+            let triggering = session
+                .trigger
+                .get("run_summary")
+                .filter(|_| idx == 0 && run.parent_uuid.is_none());
+            let parent_value = match (parent, triggering) {
+                (Some(r), _) => self.run_summary(r),
+                (None, Some(summary)) => self.summary_context(summary),
+                (None, None) => Value::Null,
+            };
+            root.insert("parent", parent_value);
+        }
+        if want("legacy_extra") {
+            root.insert("legacy_extra", legacy_extra(session, run));
+        }
+        if want("ticket") {
+            root.insert(
+                "ticket",
+                self.contact
+                    .tickets
+                    .last()
+                    .map(crate::contact::ticket_context)
+                    .unwrap_or(Value::Null),
+            );
         }
         Value::Object(Arc::new(root))
     }
@@ -2392,6 +2433,51 @@ fn micro_time(s: &str) -> String {
         return s.to_string();
     };
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The top-level names of a run's context (what `@name` may refer to).
+const CONTEXT_KEYS: &[&str] = &[
+    "child",
+    "contact",
+    "fields",
+    "globals",
+    "input",
+    "legacy_extra",
+    "locals",
+    "node",
+    "parent",
+    "results",
+    "resume",
+    "run",
+    "ticket",
+    "trigger",
+    "urns",
+    "webhook",
+];
+
+/// Collects the top-level names an expression reads (`contact` in `@contact.name`).
+fn referenced_names(e: &atende_excellent::Expr, out: &mut Vec<String>) {
+    use atende_excellent::Expr;
+    match e {
+        Expr::Ref(name) => {
+            if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                out.push(name.to_string());
+            }
+        }
+        Expr::Dot(t, _) | Expr::Neg(t) => referenced_names(t, out),
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+            referenced_names(a, out);
+            referenced_names(b, out);
+        }
+        Expr::Call(f, args) => {
+            referenced_names(f, out);
+            for a in args {
+                referenced_names(a, out);
+            }
+        }
+        Expr::Lambda(_, body) => referenced_names(body, out),
+        Expr::Text(_) | Expr::Number(_) | Expr::Bool(_) | Expr::Null => {}
+    }
 }
 
 /// `@contact`, `@fields`, `@urns` of one contact state.
