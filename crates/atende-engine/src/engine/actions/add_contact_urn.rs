@@ -1,0 +1,65 @@
+//! `add_contact_urn`: adds a URN, phone numbers in E.164 (`contact_urns_changed`).
+//!
+//! ```json
+//! {"uuid": "b0a1b2c3-7e65-4a51-82d3-4e5f6a7b8c9d", "type": "add_contact_urn", "scheme": "tel", "path": "@results.phone.value"}
+//! ```
+
+use serde_json::json;
+
+use crate::definition::action::AddContactUrn;
+use crate::engine::Machine;
+use crate::session::Session;
+
+/// A URN as stored: phone numbers in E.164 when they parse for the country.
+fn normalise_urn(scheme: &str, path: &str, country: &str) -> String {
+    let scheme = scheme.trim().to_lowercase();
+    if scheme == "tel" {
+        let region = country.parse::<phonenumber::country::Id>().ok();
+        if let Ok(n) = phonenumber::parse(region, path) {
+            if phonenumber::is_valid(&n) {
+                return format!("tel:{}", n.format().mode(phonenumber::Mode::E164));
+            }
+        }
+        let digits: String = path
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        return format!("tel:{digits}");
+    }
+    format!("{scheme}:{path}")
+}
+
+impl Machine<'_, '_> {
+    pub(super) fn add_contact_urn(&mut self, session: &Session, idx: usize, a: &AddContactUrn) {
+        let path = self.text(session, idx, &a.path).trim().to_string();
+        if path.is_empty() {
+            return;
+        }
+        let urn = normalise_urn(&a.scheme, &path, &self.env.default_country);
+        let exists = self
+            .contact
+            .urns
+            .iter()
+            .any(|u| crate::contact::urn_identity(u) == urn);
+        if !exists {
+            self.contact.urns.push(urn);
+            let urns = self.contact.urns.clone();
+            self.event("contact_urns_changed", json!({ "urns": urns }));
+            self.reevaluate_groups();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urns_are_normalised() {
+        assert_eq!(
+            normalise_urn("tel", "(206) 555-1212", "US"),
+            "tel:+12065551212"
+        );
+        assert_eq!(normalise_urn("Twitter", "ben", ""), "twitter:ben");
+    }
+}

@@ -1,0 +1,71 @@
+//! The actions a node runs before it routes, one file per action type named by its wire
+//! name (`"type": "send_msg"` → `send_msg.rs`). `enter_flow` is not here: the run loop
+//! starts a subflow once the node's other actions have run. Types this engine does not
+//! run yet emit a `warning` event.
+
+mod add_contact_groups;
+mod add_contact_urn;
+mod add_input_labels;
+mod call_resthook;
+mod call_webhook;
+mod open_ticket;
+mod remove_contact_groups;
+mod send_broadcast;
+mod send_email;
+mod send_msg;
+mod set_contact_channel;
+mod set_contact_field;
+mod set_contact_language;
+mod set_contact_name;
+mod set_contact_status;
+mod set_contact_timezone;
+mod set_run_local;
+mod set_run_result;
+mod start_session;
+
+use serde_json::json;
+
+use crate::definition::action::{Action, ActionKind};
+use crate::definition::{Flow, Node};
+use crate::engine::Machine;
+use crate::session::Session;
+
+impl Machine<'_, '_> {
+    pub(super) fn execute(
+        &mut self,
+        session: &mut Session,
+        idx: usize,
+        flow: &Flow,
+        node: &Node,
+        action: &Action,
+    ) {
+        match &action.kind {
+            ActionKind::SendMsg(a) => self.send_msg(session, idx, flow, a),
+            ActionKind::SetRunResult(a) => self.set_run_result(session, idx, node, a),
+            ActionKind::SetContactName(a) => self.set_contact_name(session, idx, a),
+            ActionKind::SetContactLanguage(a) => self.set_contact_language(session, idx, a),
+            ActionKind::SetContactField(a) => self.set_contact_field(session, idx, a),
+            ActionKind::SetRunLocal(a) => self.set_run_local(session, idx, a),
+            ActionKind::AddContactGroups(a) => self.add_contact_groups(session, idx, a),
+            ActionKind::RemoveContactGroups(a) => self.remove_contact_groups(session, idx, a),
+            ActionKind::AddContactUrn(a) => self.add_contact_urn(session, idx, a),
+            ActionKind::SetContactStatus(a) => self.set_status(&a.status),
+            ActionKind::SetContactTimezone(a) => self.set_contact_timezone(session, idx, a),
+            ActionKind::SetContactChannel(a) => self.set_contact_channel(a),
+            ActionKind::AddInputLabels(a) => self.add_input_labels(session, idx, a),
+            ActionKind::SendEmail(a) => self.send_email(session, idx, a),
+            ActionKind::SendBroadcast(a) => self.send_broadcast(session, idx, flow, action, a),
+            ActionKind::StartSession(a) => self.start_session(session, idx, a),
+            ActionKind::OpenTicket(a) => self.open_ticket(session, idx, node, a),
+            ActionKind::CallWebhook(a) => self.call_webhook(session, idx, node, a),
+            ActionKind::CallResthook(a) => self.call_resthook(session, idx, node, a),
+            other => {
+                // Not run yet by this engine: say so and carry on, never refuse the flow.
+                self.event(
+                    "warning",
+                    json!({ "text": format!("action type '{}' is not supported yet", other.type_name()) }),
+                );
+            }
+        }
+    }
+}

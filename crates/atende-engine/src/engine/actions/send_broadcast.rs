@@ -1,0 +1,91 @@
+//! `send_broadcast`: a message to other contacts, groups or URNs, in every language the
+//! flow has (`broadcast_created`).
+//!
+//! ```json
+//! {"uuid": "b6a7b8c9-decb-40b7-a8d9-0e1f2a3b4c5d", "type": "send_broadcast", "text": "Seu boleto vence hoje", "urns": ["tel:+5511999990000"], "groups": [{"uuid": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Clientes"}]}
+//! ```
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::definition::action::{Action, SendBroadcast};
+use crate::definition::Flow;
+use crate::engine::asset_refs::AssetKind;
+use crate::engine::Machine;
+use crate::session::Session;
+
+/// A localised list (`text`, `attachments`, …) of an action, when the flow has one.
+fn localized(flow: &Flow, lang: &str, uuid: &str, key: &str) -> Option<Vec<String>> {
+    let items = flow
+        .localization
+        .get(lang)?
+        .get(uuid)?
+        .get(key)?
+        .as_array()?;
+    Some(
+        items
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+impl Machine<'_, '_> {
+    pub(super) fn send_broadcast(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        flow: &Flow,
+        action: &Action,
+        a: &SendBroadcast,
+    ) {
+        let mut translations = Map::new();
+        let mut languages = vec![flow.language.clone()];
+        if let Some(loc) = flow.localization.as_object() {
+            languages.extend(loc.keys().filter(|k| **k != flow.language).cloned());
+        }
+        for lang in languages {
+            let text = localized(flow, &lang, &action.uuid, "text")
+                .and_then(|v| v.into_iter().next())
+                .unwrap_or_else(|| a.text.clone());
+            let text = self.text(session, idx, &text);
+            let mut t = json!({ "text": text });
+            let atts = localized(flow, &lang, &action.uuid, "attachments")
+                .unwrap_or_else(|| a.attachments.clone());
+            let atts: Vec<String> = atts
+                .iter()
+                .map(|x| self.text(session, idx, x))
+                .filter(|x| !x.is_empty())
+                .collect();
+            if !atts.is_empty() {
+                t["attachments"] = json!(atts);
+            }
+            translations.insert(lang, t);
+        }
+        let mut data = json!({ "translations": translations, "base_language": flow.language });
+        let urns: Vec<String> = a
+            .urns
+            .iter()
+            .map(|u| self.text(session, idx, u))
+            .filter(|u| !u.is_empty())
+            .collect();
+        if !urns.is_empty() {
+            data["urns"] = json!(urns);
+        }
+        if !a.contacts.is_empty() {
+            data["contacts"] = json!(a.contacts);
+        }
+        let groups: Vec<Json> = self
+            .resolve_assets(session, idx, &a.groups, AssetKind::Group)
+            .iter()
+            .map(|g| json!({ "uuid": g["uuid"], "name": g["name"] }))
+            .collect();
+        if !groups.is_empty() {
+            data["groups"] = json!(groups);
+        }
+        if !a.contact_query.is_empty() {
+            data["contact_query"] = json!(self.text(session, idx, &a.contact_query));
+        }
+        self.event("broadcast_created", data);
+    }
+}

@@ -1,0 +1,27 @@
+//! `set_contact_language`: the contact's language, an ISO 639-3 code (`contact_language_changed`).
+//!
+//! ```json
+//! {"uuid": "6b5c4d3e-2f10-4b0c-9d8e-7f6a5b4c3d2e", "type": "set_contact_language", "language": "por"}
+//! ```
+
+use serde_json::json;
+
+use crate::definition::action::SetContactLanguage;
+use crate::engine::Machine;
+use crate::session::Session;
+
+impl Machine<'_, '_> {
+    pub(super) fn set_contact_language(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        a: &SetContactLanguage,
+    ) {
+        let lang = self.text(session, idx, &a.language).trim().to_string();
+        if lang != self.contact.language {
+            self.contact.language = lang.clone();
+            self.event("contact_language_changed", json!({ "language": lang }));
+            self.reevaluate_groups();
+        }
+    }
+}

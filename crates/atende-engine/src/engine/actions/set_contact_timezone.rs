@@ -1,0 +1,27 @@
+//! `set_contact_timezone`: the contact's time zone (`contact_timezone_changed`).
+//!
+//! ```json
+//! {"uuid": "d2c3d4e5-9a87-4c73-a4f5-6a7b8c9d0e1f", "type": "set_contact_timezone", "timezone": "America/Sao_Paulo"}
+//! ```
+
+use serde_json::json;
+
+use crate::definition::action::SetContactTimezone;
+use crate::engine::Machine;
+use crate::session::Session;
+
+impl Machine<'_, '_> {
+    pub(super) fn set_contact_timezone(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        a: &SetContactTimezone,
+    ) {
+        let tz = self.text(session, idx, &a.timezone).trim().to_string();
+        if tz != self.contact.timezone {
+            self.contact.timezone = tz.clone();
+            self.event("contact_timezone_changed", json!({ "timezone": tz }));
+            self.reevaluate_groups();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `start_session`: starts a flow for other contacts (`session_triggered`, with this run's
+//! summary and the ancestry that bounds session loops).
+//!
+//! ```json
+//! {"uuid": "c7b8c9d0-efdc-41c8-b9ea-1f2a3b4c5d6e", "type": "start_session", "flow": {"uuid": "2c4d6e8f-1a3b-4c5d-9e7f-0a2b4c6d8e0f", "name": "Lembrete"}, "groups": [{"uuid": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Clientes"}], "create_contact": false}
+//! ```
+
+use serde_json::{json, Value as Json};
+
+use crate::definition::action::StartSession;
+use crate::engine::asset_refs::AssetKind;
+use crate::engine::Machine;
+use crate::session::Session;
+
+impl Machine<'_, '_> {
+    pub(super) fn start_session(&mut self, session: &Session, idx: usize, a: &StartSession) {
+        let Some(target) = self.assets.flow(&a.flow.uuid) else {
+            self.event(
+                "error",
+                json!({ "text": format!("missing dependency: flow[uuid={},name={}]", a.flow.uuid, a.flow.name) }),
+            );
+            return;
+        };
+        let mut data = json!({ "flow": { "uuid": target.uuid, "name": target.name } });
+        let urns: Vec<String> = a
+            .urns
+            .iter()
+            .map(|u| self.text(session, idx, u))
+            .filter(|u| !u.is_empty())
+            .collect();
+        if !urns.is_empty() {
+            data["urns"] = json!(urns);
+        }
+        if !a.contacts.is_empty() {
+            data["contacts"] = json!(a.contacts);
+        }
+        let groups: Vec<Json> = self
+            .resolve_assets(session, idx, &a.groups, AssetKind::Group)
+            .iter()
+            .map(|g| json!({ "uuid": g["uuid"], "name": g["name"] }))
+            .collect();
+        if !groups.is_empty() {
+            data["groups"] = json!(groups);
+        }
+        if !a.contact_query.is_empty() {
+            data["contact_query"] = json!(self.text(session, idx, &a.contact_query));
+        }
+        if a.create_contact {
+            data["create_contact"] = json!(true);
+        }
+        data["exclusions"] = a.exclusions.clone().unwrap_or_else(|| json!({}));
+        let prior = session.trigger.get("history");
+        let ancestors = prior
+            .and_then(|h| h.get("ancestors"))
+            .and_then(Json::as_i64)
+            .unwrap_or(0);
+        let since_input = if session.input.is_some() {
+            0
+        } else {
+            prior
+                .and_then(|h| h.get("ancestors_since_input"))
+                .and_then(Json::as_i64)
+                .unwrap_or(0)
+                + 1
+        };
+        data["history"] = json!({
+            "parent_uuid": session.uuid,
+            "ancestors": ancestors + 1,
+            "ancestors_since_input": since_input,
+        });
+        let run = &session.runs[idx];
+        data["run_summary"] = json!({
+            "uuid": run.uuid,
+            "flow": run.flow,
+            "contact": serde_json::to_value(&*self.contact).unwrap_or(Json::Null),
+            "status": run.status.as_str(),
+            "results": run.results,
+        });
+        self.event("session_triggered", data);
+    }
+}

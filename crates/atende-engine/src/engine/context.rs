@@ -1,0 +1,386 @@
+//! The Excellent context of a run: `@contact`, `@results`, `@input`, `@webhook`,
+//! `@parent`/`@child` and the other top-level names templates read.
+
+use std::sync::Arc;
+
+use atende_excellent::{Object, Value};
+use serde_json::{Map, Value as Json};
+
+use crate::contact::Contact;
+use crate::engine::Machine;
+use crate::session::{Run, Session};
+
+/// The top-level names of a run's context (what `@name` may refer to).
+pub(super) const CONTEXT_KEYS: &[&str] = &[
+    "child",
+    "contact",
+    "fields",
+    "globals",
+    "input",
+    "legacy_extra",
+    "locals",
+    "node",
+    "parent",
+    "results",
+    "resume",
+    "run",
+    "ticket",
+    "trigger",
+    "urns",
+    "webhook",
+];
+
+/// `@contact`, `@fields`, `@urns` of one contact state.
+pub(super) type ContactValues = (Value, Value, Value);
+
+/// `@webhook`: renders as the response's JSON, or `METHOD URL` when there is none.
+fn webhook_context(webhook: &Json) -> Value {
+    let json = webhook.get("json").cloned().unwrap_or(Json::Null);
+    let default = if json.is_null() {
+        Value::from(
+            format!(
+                "{} {}",
+                webhook["method"].as_str().unwrap_or_default(),
+                webhook["url"].as_str().unwrap_or_default()
+            )
+            .as_str(),
+        )
+    } else {
+        atende_excellent::value::from_json(&json)
+    };
+    let mut o = Object::with_default(default);
+    if let Value::Object(src) = atende_excellent::value::from_json(webhook) {
+        for (k, v) in src.iter() {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(Arc::new(o))
+}
+
+/// `@legacy_extra` (what legacy flows called `@extra`): the trigger's params, then each
+/// result's `extra` (in the order results were saved), its keys merged at the top and
+/// also kept whole under the result's key. Deprecated: reading it warns.
+fn legacy_extra(session: &Session, run: &crate::session::Run) -> Value {
+    let mut o = Object::new();
+    o.deprecated = Some(Arc::from("@legacy_extra is deprecated"));
+    if let Some(params) = session.trigger.get("params").and_then(Json::as_object) {
+        for (k, v) in params {
+            o.insert(k.to_lowercase(), atende_excellent::value::from_json(v));
+        }
+    }
+    let mut results: Vec<(&String, &Json)> = run.results.iter().collect();
+    results.sort_by_key(|(_, r)| {
+        r.get("created_on")
+            .and_then(Json::as_str)
+            .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+    });
+    for (key, r) in results {
+        let Some(extra) = r.get("extra") else {
+            continue;
+        };
+        if let Some(map) = extra.as_object() {
+            for (k, v) in map {
+                o.insert(k.to_lowercase(), atende_excellent::value::from_json(v));
+            }
+        }
+        o.insert(key.as_str(), Value::from(extra.to_string().as_str()));
+    }
+    Value::Object(Arc::new(o))
+}
+
+/// Result names become keys in snake case (`Favorite Color` → `favorite_color`).
+pub fn result_key(name: &str) -> String {
+    let mut key = String::new();
+    let mut pending_sep = false;
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_alphanumeric() {
+            if pending_sep && !key.is_empty() {
+                key.push('_');
+            }
+            pending_sep = false;
+            key.push(c);
+        } else {
+            pending_sep = true;
+        }
+    }
+    key
+}
+
+fn results_context(results: &Map<String, Json>) -> Value {
+    let mut o = Object::new();
+    for (k, r) in results {
+        let value = r.get("value").and_then(Json::as_str).unwrap_or_default();
+        let mut res = Object::with_default(Value::from(value));
+        for key in [
+            "name",
+            "value",
+            "category",
+            "input",
+            "node_uuid",
+            "created_on",
+        ] {
+            let v = r
+                .get(key)
+                .and_then(Json::as_str)
+                .map(Value::from)
+                .unwrap_or(Value::from(""));
+            res.insert(key, v);
+        }
+        let category = r.get("category").and_then(Json::as_str).unwrap_or_default();
+        let localized = r
+            .get("category_localized")
+            .and_then(Json::as_str)
+            .unwrap_or(category);
+        res.insert("category_localized", Value::from(localized));
+        res.insert(
+            "extra",
+            r.get("extra")
+                .map(atende_excellent::value::from_json)
+                .unwrap_or(Value::Null),
+        );
+        o.insert(k.as_str(), Value::Object(Arc::new(res)));
+    }
+    Value::Object(Arc::new(o))
+}
+
+impl Machine<'_, '_> {
+    /// `@contact`, `@fields` and `@urns`, rebuilt only when the contact changed since
+    /// the last evaluation (comparing the contact is far cheaper than building them).
+    pub(super) fn contact_values(&self) -> ContactValues {
+        let mut cache = self.contact_cache.borrow_mut();
+        if let Some((seen, values)) = cache.as_ref() {
+            if seen == &*self.contact {
+                return values.clone();
+            }
+        }
+        let values = (
+            self.contact.context(&self.assets.fields),
+            self.contact.fields_context(&self.assets.fields),
+            self.contact.urns_context(),
+        );
+        *cache = Some((self.contact.clone(), values.clone()));
+        values
+    }
+
+    /// The Excellent context of run `idx`.
+    #[allow(dead_code)]
+    pub(super) fn context(&self, session: &Session, idx: usize) -> Value {
+        self.context_with(session, idx, &|_| true)
+    }
+
+    /// The context of run `idx` with just the top-level keys `want` accepts (every
+    /// key is present so lookups behave the same; unwanted ones are null).
+    pub(super) fn context_with(
+        &self,
+        session: &Session,
+        idx: usize,
+        want: &dyn Fn(&str) -> bool,
+    ) -> Value {
+        let run = &session.runs[idx];
+        let mut root = Object::new();
+        for key in CONTEXT_KEYS {
+            root.insert(*key, Value::Null);
+        }
+        if want("contact") || want("fields") || want("urns") {
+            let (contact, fields, urns) = self.contact_values();
+            root.insert("contact", contact);
+            root.insert("fields", fields);
+            root.insert("urns", urns);
+        }
+        if want("results") {
+            root.insert("results", results_context(&run.results));
+        }
+        if want("locals") {
+            let mut locals = Object::new();
+            for (k, v) in &run.locals {
+                locals.insert(k.as_str(), atende_excellent::value::from_json(v));
+            }
+            root.insert("locals", Value::Object(Arc::new(locals)));
+        }
+        if want("input") {
+            let input = match &session.input {
+                Some(i) => {
+                    let text = i.get("text").and_then(Json::as_str).unwrap_or_default();
+                    let mut o = Object::with_default(Value::from(text));
+                    if let Value::Object(src) = atende_excellent::value::from_json(i) {
+                        for (k, v) in src.iter() {
+                            o.insert(k.clone(), v.clone());
+                        }
+                    }
+                    if o.get("text").is_none() {
+                        o.insert("text", Value::from(""));
+                    }
+                    if o.get("attachments").is_none() {
+                        o.insert("attachments", Value::array(Vec::new()));
+                    }
+                    Value::Object(Arc::new(o))
+                }
+                None => Value::Null,
+            };
+            root.insert("input", input);
+        }
+        if want("globals") {
+            let mut globals = Object::new();
+            for g in &self.assets.globals {
+                if let (Some(k), Some(v)) = (
+                    g.get("key").and_then(Json::as_str),
+                    g.get("value").and_then(Json::as_str),
+                ) {
+                    globals.insert(k, Value::from(v));
+                }
+            }
+            root.insert("globals", Value::Object(Arc::new(globals)));
+        }
+        if want("run") {
+            let mut run_obj = Object::new();
+            run_obj.insert("uuid", Value::from(run.uuid.as_str()));
+            run_obj.insert("status", Value::from(run.status.as_str()));
+            run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
+            run_obj.insert("results", results_context(&run.results));
+            root.insert("run", Value::Object(Arc::new(run_obj)));
+        }
+        if want("webhook") {
+            root.insert(
+                "webhook",
+                run.webhook
+                    .as_ref()
+                    .map(webhook_context)
+                    .unwrap_or(Value::Null),
+            );
+        }
+        if want("trigger") {
+            root.insert(
+                "trigger",
+                atende_excellent::value::from_json(&session.trigger),
+            );
+        }
+        if want("child") {
+            let child = session
+                .runs
+                .iter()
+                .rev()
+                .find(|r| r.parent_uuid.as_deref() == Some(run.uuid.as_str()));
+            root.insert(
+                "child",
+                child.map(|r| self.run_summary(r)).unwrap_or(Value::Null),
+            );
+        }
+        if want("parent") {
+            let parent = run
+                .parent_uuid
+                .as_ref()
+                .and_then(|p| session.runs.iter().find(|r| &r.uuid == p));
+            // a session started by another session's flow sees that run as its parent
+            let triggering = session
+                .trigger
+                .get("run_summary")
+                .filter(|_| idx == 0 && run.parent_uuid.is_none());
+            let parent_value = match (parent, triggering) {
+                (Some(r), _) => self.run_summary(r),
+                (None, Some(summary)) => self.summary_context(summary),
+                (None, None) => Value::Null,
+            };
+            root.insert("parent", parent_value);
+        }
+        if want("legacy_extra") {
+            root.insert("legacy_extra", legacy_extra(session, run));
+        }
+        if want("ticket") {
+            root.insert(
+                "ticket",
+                self.contact
+                    .tickets
+                    .last()
+                    .map(crate::contact::ticket_context)
+                    .unwrap_or(Value::Null),
+            );
+        }
+        Value::Object(Arc::new(root))
+    }
+
+    /// `@parent` from a flow_action trigger's `run_summary` (a run of another session,
+    /// with its own contact).
+    fn summary_context(&self, summary: &Json) -> Value {
+        let uuid = summary
+            .get("uuid")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let status = summary
+            .get("status")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let mut o = Object::with_default(Value::from(uuid));
+        o.insert("uuid", Value::from(uuid));
+        o.insert("status", Value::from(status));
+        o.insert(
+            "flow",
+            summary
+                .get("flow")
+                .map(atende_excellent::value::from_json)
+                .unwrap_or(Value::Null),
+        );
+        let results = summary
+            .get("results")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        o.insert("results", results_context(&results));
+        let contact = summary
+            .get("contact")
+            .and_then(|c| Contact::from_json(c).ok());
+        match contact {
+            Some(c) => {
+                o.insert("contact", c.context(&self.assets.fields));
+                o.insert("fields", c.fields_context(&self.assets.fields));
+                o.insert("urns", c.urns_context());
+            }
+            None => {
+                for key in ["contact", "fields", "urns"] {
+                    o.insert(key, Value::Null);
+                }
+            }
+        }
+        Value::Object(Arc::new(o))
+    }
+
+    /// `@parent` / `@child`: a related run as flows see it.
+    fn run_summary(&self, run: &Run) -> Value {
+        let mut o = Object::with_default(Value::from(run.uuid.as_str()));
+        o.insert("uuid", Value::from(run.uuid.as_str()));
+        o.insert("status", Value::from(run.status.as_str()));
+        let mut r = Object::new();
+        r.insert("status", Value::from(run.status.as_str()));
+        r.deprecated = Some(Arc::from(format!(
+            "@{}.run.status is deprecated, use @{}.status instead",
+            if run.parent_uuid.is_some() {
+                "child"
+            } else {
+                "parent"
+            },
+            if run.parent_uuid.is_some() {
+                "child"
+            } else {
+                "parent"
+            }
+        )));
+        o.insert("run", Value::Object(Arc::new(r)));
+        o.insert("flow", atende_excellent::value::from_json(&run.flow));
+        o.insert("results", results_context(&run.results));
+        let (contact, fields, urns) = self.contact_values();
+        o.insert("contact", contact);
+        o.insert("fields", fields);
+        o.insert("urns", urns);
+        Value::Object(Arc::new(o))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_keys() {
+        assert_eq!(result_key("Favorite Color"), "favorite_color");
+        assert_eq!(result_key(" CPF / CNPJ "), "cpf_cnpj");
+    }
+}

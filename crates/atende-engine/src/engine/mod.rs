@@ -1,0 +1,490 @@
+//! The engine's entry points: `start` a session from a trigger, `resume` a waiting one.
+//! Each sprint walks nodes (actions, then the router) until the flow waits or ends. Emits
+//! events; never does I/O. The run loop, routing, actions and context live in submodules.
+
+use std::sync::Arc;
+
+use atende_excellent::locations::Location;
+use atende_excellent::{Environment, RandomSource};
+use serde_json::Value as Json;
+
+use crate::contact::{Contact, FieldDef};
+use crate::definition::Flow;
+use crate::events::Event;
+use crate::services::{Clock, EmailService, HttpService, UuidSource};
+use crate::session::{RunStatus, Session, SessionStatus};
+
+mod actions;
+mod asset_refs;
+mod context;
+mod evaluate;
+mod field_value;
+mod groups;
+mod router;
+mod run_loop;
+mod time;
+mod trigger;
+mod webhook;
+
+pub use context::result_key;
+pub use time::{format_time, normalise_times};
+
+use context::ContactValues;
+use time::go_time;
+use trigger::{input_from_event, input_from_msg, trigger_json};
+
+/// Where legacy flows' relative media paths point (goflow's test default).
+pub const LEGACY_MEDIA_URL: &str = "http://temba.io/";
+
+/// Most nodes one sprint may visit (goflow's limit), so a loop in a flow ends.
+pub const MAX_STEPS_PER_SPRINT: usize = 100;
+
+/// Longest text a template may produce.
+pub const MAX_TEMPLATE_CHARS: usize = 10_000;
+
+/// Longest request/response text a webhook event keeps (longer ones end in `...`), and
+/// the biggest body whose JSON becomes a result's `extra` and is persisted in `@webhook`.
+pub const MAX_WEBHOOK_TRACE_CHARS: usize = 10_000;
+
+/// Biggest webhook response body read; a bigger one counts as a connection error.
+pub const MAX_WEBHOOK_RESPONSE_BYTES: usize = 100_000;
+
+/// Everything a flow may refer to: flows, fields, groups, channels, globals.
+#[derive(Clone, Debug, Default)]
+pub struct Assets {
+    pub flows: Vec<Flow>,
+    pub fields: Vec<FieldDef>,
+    pub groups: Vec<Json>,
+    pub channels: Vec<Json>,
+    pub globals: Vec<Json>,
+    pub labels: Vec<Json>,
+    /// `{"slug", "subscribers": [url…]}`
+    pub resthooks: Vec<Json>,
+    pub topics: Vec<Json>,
+    pub users: Vec<Json>,
+    /// The location tree (countries → states → districts → wards).
+    pub locations: Vec<Location>,
+}
+
+/// Errors for misuse of the engine API (a flow's own mistakes become events instead).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Assets(String),
+    #[error("no flow with UUID {0}")]
+    NoSuchFlow(String),
+    #[error("trigger: {0}")]
+    Trigger(String),
+    #[error("resume: {0}")]
+    Resume(String),
+    #[error("can't resume a session with status {0:?}")]
+    NotWaiting(SessionStatus),
+}
+
+impl Assets {
+    /// Reads a RapidPro/TextIt/Weni asset or export file, migrating every flow to the
+    /// current spec (legacy pre-13 definitions first to 13.0.0, then 13.x/14.x steps).
+    /// UUIDs that migrations create come from `uuids`.
+    pub fn from_json_migrating(
+        json: &Json,
+        uuids: &mut dyn UuidSource,
+    ) -> Result<Assets, EngineError> {
+        let mut json = json.clone();
+        if let Some(flows) = json.get_mut("flows").and_then(Json::as_array_mut) {
+            for flow in flows.iter_mut() {
+                if crate::migrations::is_legacy_flow(flow) {
+                    let migrated =
+                        crate::legacy::migrate_legacy(flow.take(), LEGACY_MEDIA_URL, uuids)
+                            .map_err(|e| EngineError::Assets(e.to_string()))?;
+                    *flow = migrated;
+                }
+            }
+        }
+        let json = crate::migrations::migrate_assets(json, uuids)
+            .map_err(|e| EngineError::Assets(e.to_string()))?;
+        Self::from_json(&json)
+    }
+
+    /// Reads an asset file whose flows are already at the current spec.
+    pub fn from_json(json: &Json) -> Result<Assets, EngineError> {
+        let list = |key: &str| -> Vec<Json> {
+            json.get(key)
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut flows = Vec::new();
+        for f in list("flows") {
+            flows.push(Flow::read(&f).map_err(|e| EngineError::Assets(e.to_string()))?);
+        }
+        let fields = serde_json::from_value(Json::Array(list("fields")))
+            .map_err(|e| EngineError::Assets(format!("fields: {e}")))?;
+        Ok(Assets {
+            flows,
+            fields,
+            groups: list("groups"),
+            channels: list("channels"),
+            globals: list("globals"),
+            labels: list("labels"),
+            resthooks: list("resthooks"),
+            topics: list("topics"),
+            users: list("users"),
+            locations: list("locations")
+                .iter()
+                .filter_map(Location::from_json)
+                .collect(),
+        })
+    }
+
+    pub fn flow(&self, uuid: &str) -> Option<&Flow> {
+        self.flows.iter().find(|f| f.uuid == uuid)
+    }
+}
+
+/// The injected services a sprint uses. Without an HTTP service webhooks fail as
+/// connection errors; without an e-mail service `send_email` reports an error.
+pub struct Services<'a> {
+    pub clock: &'a mut dyn Clock,
+    pub uuids: &'a mut dyn UuidSource,
+    pub random: &'a mut dyn RandomSource,
+    pub http: Option<&'a mut dyn HttpService>,
+    pub email: Option<&'a mut dyn EmailService>,
+}
+
+impl<'a> Services<'a> {
+    /// The required services; HTTP and e-mail are added with the `with_*` methods.
+    pub fn new(
+        clock: &'a mut dyn Clock,
+        uuids: &'a mut dyn UuidSource,
+        random: &'a mut dyn RandomSource,
+    ) -> Services<'a> {
+        Services {
+            clock,
+            uuids,
+            random,
+            http: None,
+            email: None,
+        }
+    }
+
+    pub fn with_http(mut self, http: &'a mut dyn HttpService) -> Services<'a> {
+        self.http = Some(http);
+        self
+    }
+
+    pub fn with_email(mut self, email: &'a mut dyn EmailService) -> Services<'a> {
+        self.email = Some(email);
+        self
+    }
+}
+
+/// What one sprint produced.
+#[derive(Debug, Default)]
+pub struct Sprint {
+    pub events: Vec<Event>,
+    /// One `{flow_uuid, node_uuid, exit_uuid, destination_uuid, operand?, time}` per
+    /// node-to-node move.
+    pub segments: Vec<Json>,
+}
+
+/// Starts a session for `contact` from a trigger (`{"type": "manual", "flow": …}`).
+pub fn start<'a>(
+    assets: &'a Assets,
+    env: &'a Environment,
+    contact: &'a mut Contact,
+    trigger: &Json,
+    services: Services<'_>,
+) -> Result<(Session, Sprint), EngineError> {
+    let flow_uuid = trigger
+        .pointer("/flow/uuid")
+        .and_then(Json::as_str)
+        .ok_or_else(|| EngineError::Trigger("field 'flow.uuid' is required".into()))?;
+    let flow = assets
+        .flow(flow_uuid)
+        .ok_or_else(|| EngineError::NoSuchFlow(flow_uuid.into()))?;
+    let env = &session_env(assets, env, contact);
+    let mut m = Machine::new(assets, env, contact, services);
+    let uuid = m.v7();
+    let created_on = m.now();
+    let mut session = Session {
+        uuid,
+        flow_type: serde_json::to_value(flow.flow_type)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        created_on,
+        status: SessionStatus::Active,
+        trigger: trigger_json(trigger),
+        contact_uuid: m.contact.uuid.clone(),
+        runs: Vec::new(),
+        sprints: 1,
+        input: None,
+        call_uuid: None,
+    };
+    if trigger.get("type").and_then(Json::as_str) == Some("msg") {
+        if let Some(event) = trigger.get("event").filter(|e| e.get("msg").is_some()) {
+            session.input = Some(input_from_event(assets, event));
+        } else if let Some(msg) = trigger.get("msg") {
+            session.input = Some(input_from_msg(msg));
+        }
+        // the incoming message is when the contact was last seen
+        if let Some(on) = trigger.pointer("/event/created_on").and_then(Json::as_str) {
+            m.contact.last_seen_on = Some(go_time(on).unwrap_or_else(|| on.to_string()));
+        }
+    }
+    // smart groups may be stale (fields changed outside flows): correct them first
+    m.reevaluate_groups();
+    // a flow_action trigger names the run that started this session: its run_started
+    // event points at it, though the run (in another session) is no parent here
+    let triggering_run = trigger
+        .pointer("/run_summary/uuid")
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    let has_trigger_parent = triggering_run.is_some();
+    m.start_run(&mut session, flow, triggering_run, false);
+    if has_trigger_parent {
+        session.runs[0].parent_uuid = None;
+    }
+    // a run started by an incoming message has had its input
+    session.runs[0].had_input = session.input.is_some();
+    m.run_until_wait(&mut session);
+    Ok((session, m.finish()))
+}
+
+/// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration", …}`.
+pub fn resume<'a>(
+    assets: &'a Assets,
+    env: &'a Environment,
+    session: &mut Session,
+    contact: &'a mut Contact,
+    resume: &Json,
+    services: Services<'_>,
+) -> Result<Sprint, EngineError> {
+    if session.status != SessionStatus::Waiting {
+        return Err(EngineError::NotWaiting(session.status));
+    }
+    let kind = resume
+        .get("type")
+        .and_then(Json::as_str)
+        .ok_or_else(|| EngineError::Resume("field 'type' is required".into()))?
+        .to_string();
+    let env = &session_env(assets, env, contact);
+    let mut m = Machine::new(assets, env, contact, services);
+    session.sprints += 1;
+    session.status = SessionStatus::Active;
+    let Some(run_idx) = session.active_run_index() else {
+        return Err(EngineError::Resume("session has no waiting run".into()));
+    };
+    match kind.as_str() {
+        "msg" => {
+            let input =
+                match resume.get("event") {
+                    Some(event) if event.get("msg").is_some() => input_from_event(assets, event),
+                    _ => input_from_msg(resume.get("msg").ok_or_else(|| {
+                        EngineError::Resume("field 'event.msg' is required".into())
+                    })?),
+                };
+            session.input = Some(input);
+            session.runs[run_idx].had_input = true;
+            m.resume_wait(session, run_idx, false);
+        }
+        "wait_timeout" => m.resume_wait(session, run_idx, true),
+        "wait_expiration" | "run_expiration" => {
+            // expiration ends every run of the session
+            for i in (0..session.runs.len()).rev() {
+                if !session.runs[i].status.is_exited() {
+                    m.end_run(session, i, RunStatus::Expired);
+                }
+            }
+            session.status = SessionStatus::Completed;
+            return Ok(m.finish());
+        }
+        other => {
+            return Err(EngineError::Resume(format!(
+                "unknown resume type '{other}'"
+            )))
+        }
+    }
+    m.run_until_wait(session);
+    Ok(m.finish())
+}
+
+/// The environment a session runs in: the workspace's, with the contact's country
+/// filled in when the workspace sets none (from the channel, else the phone number).
+fn session_env(assets: &Assets, env: &Environment, contact: &Contact) -> Environment {
+    let mut env = env.clone();
+    if env.locations.is_none() && !assets.locations.is_empty() {
+        env.locations = Some(Arc::new(assets.locations.clone()));
+    }
+    if env.default_country.is_empty() {
+        let from_channel = assets
+            .channels
+            .iter()
+            .find_map(|ch| ch.get("country").and_then(Json::as_str))
+            .map(str::to_owned);
+        if let Some(c) = from_channel.or_else(|| tel_country(contact)) {
+            env.default_country = c;
+        }
+    }
+    env
+}
+
+/// The country of the contact's first phone number (`tel:+1206…` → `US`).
+fn tel_country(contact: &Contact) -> Option<String> {
+    let tel = contact
+        .urns
+        .iter()
+        .map(|u| crate::contact::urn_identity(u))
+        .find_map(|u| u.strip_prefix("tel:"))?;
+    let parsed = phonenumber::parse(None, tel).ok()?;
+    let id = parsed.country().id()?;
+    Some(format!("{id:?}"))
+}
+
+struct Machine<'a, 's> {
+    assets: &'a Assets,
+    env: &'a Environment,
+    contact: &'a mut Contact,
+    services: Services<'s>,
+    sprint: Sprint,
+    /// Segments with the index of the run that took them.
+    segments: Vec<(usize, Json)>,
+    /// The node the sprint last arrived at: a segment starts there even when another
+    /// run takes the exit (a parent routing on after its child ended).
+    last_node: Option<String>,
+    /// The contact as last turned into context values, with those values.
+    contact_cache: std::cell::RefCell<Option<(Contact, ContactValues)>>,
+    steps: usize,
+}
+
+impl<'a, 's> Machine<'a, 's> {
+    fn new(
+        assets: &'a Assets,
+        env: &'a Environment,
+        contact: &'a mut Contact,
+        services: Services<'s>,
+    ) -> Machine<'a, 's> {
+        Machine {
+            assets,
+            env,
+            contact,
+            services,
+            sprint: Sprint::default(),
+            segments: Vec::new(),
+            last_node: None,
+            contact_cache: Default::default(),
+            steps: 0,
+        }
+    }
+}
+
+/// Where the loop goes next for a run.
+enum Next {
+    Node(String),
+    Wait,
+    End(RunStatus),
+    /// A subflow started: the loop goes on with the child run.
+    Child,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::services::HttpRequest;
+
+    struct StubHttp;
+
+    impl HttpService for StubHttp {
+        fn request(&mut self, req: &HttpRequest) -> Result<crate::services::HttpResponse, String> {
+            if req.url.contains("down") {
+                return Err("unable to connect to server".into());
+            }
+            Ok(crate::services::HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: r#"{"ok":true}"#.into(),
+            })
+        }
+    }
+
+    /// Contact actions, smart groups and a webhook, end to end through `start`.
+    #[test]
+    fn contact_actions_groups_and_webhooks() {
+        let assets = Assets::from_json(&json!({
+            "flows": [{
+                "uuid": "f1", "name": "Actions", "spec_version": "14.4.2", "language": "eng",
+                "type": "messaging", "nodes": [{
+                    "uuid": "n1",
+                    "actions": [
+                        {"uuid": "a1", "type": "add_contact_groups", "groups": [{"uuid": "g1", "name": "Testers"}, {"uuid": "g2", "name": "Smart"}]},
+                        {"uuid": "a2", "type": "set_contact_field", "field": {"key": "gender", "name": "Gender"}, "value": "Male"},
+                        {"uuid": "a3", "type": "add_contact_urn", "scheme": "twitter", "path": "bob"},
+                        {"uuid": "a4", "type": "call_webhook", "method": "GET", "url": "http://temba.io/x", "result_name": "Call"},
+                        {"uuid": "a5", "type": "call_webhook", "method": "GET", "url": "http://down.io/", "result_name": "Down"},
+                        {"uuid": "a6", "type": "set_contact_status", "status": "stopped"}
+                    ],
+                    "exits": [{"uuid": "e1"}]
+                }]
+            }],
+            "fields": [{"uuid": "fd", "key": "gender", "name": "Gender", "type": "text"}],
+            "groups": [{"uuid": "g1", "name": "Testers"}, {"uuid": "g2", "name": "Smart", "query": "gender = male"}]
+        }))
+        .unwrap();
+        let env = Environment::default();
+        let mut contact =
+            Contact::from_json(&json!({"uuid": "c1", "name": "Bob", "status": "active"})).unwrap();
+        let start_at: jiff::Timestamp = "2025-05-04T12:30:45Z".parse().unwrap();
+        let mut clock =
+            crate::services::SequentialClock::new(start_at, jiff::SignedDuration::from_secs(1));
+        let mut uuids = crate::services::SeededUuids::new(1);
+        let mut random = atende_excellent::Pcg::new(1, 1);
+        let mut http = StubHttp;
+        let trigger = json!({"type": "manual", "flow": {"uuid": "f1", "name": "Actions"}, "triggered_on": "2000-01-01T00:00:00Z"});
+        let (session, sprint) = start(
+            &assets,
+            &env,
+            &mut contact,
+            &trigger,
+            Services::new(&mut clock, &mut uuids, &mut random).with_http(&mut http),
+        )
+        .unwrap();
+        let types: Vec<&str> = sprint.events.iter().map(|e| e.event_type).collect();
+        assert_eq!(
+            types,
+            [
+                "run_started",
+                "contact_groups_changed", // Testers only: smart groups are not joined by hand
+                "contact_field_changed",
+                "contact_groups_changed", // Smart, from its query
+                "contact_urns_changed",
+                "webhook_called",
+                "run_result_changed",
+                "webhook_called",
+                "run_result_changed",
+                "contact_status_changed",
+                "contact_groups_changed", // stopping leaves every group, smart ones first
+                "run_ended"
+            ]
+        );
+        assert_eq!(
+            sprint.events[1].data["groups_added"],
+            json!([{"uuid": "g1", "name": "Testers"}])
+        );
+        assert_eq!(
+            sprint.events[10].data["groups_removed"],
+            json!([{"uuid": "g2", "name": "Smart"}, {"uuid": "g1", "name": "Testers"}])
+        );
+        assert_eq!(sprint.events[5].data["status"], json!("success"));
+        assert_eq!(sprint.events[6].data["extra"], json!({"ok": true}));
+        assert_eq!(sprint.events[7].data["status"], json!("connection_error"));
+        assert_eq!(sprint.events[8].data["category"], json!("Failure"));
+        assert_eq!(
+            session.runs[0].results["call"]["input"],
+            json!("GET http://temba.io/x")
+        );
+        assert!(contact.groups.is_empty());
+        assert_eq!(contact.urns, ["twitter:bob"]);
+    }
+}
