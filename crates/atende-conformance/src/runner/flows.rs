@@ -174,7 +174,8 @@ fn is_timestamp(s: &str) -> bool {
         && s.parse::<jiff::Timestamp>().is_ok()
 }
 
-fn collect_generated(json: &Json, out: &mut HashSet<String>) {
+/// Adds every UUID and timestamp in `json` to `out` (values the inputs already hold).
+pub(crate) fn collect_generated(json: &Json, out: &mut HashSet<String>) {
     match json {
         Json::String(s) if is_uuid(s) || is_timestamp(s) => {
             out.insert(s.clone());
@@ -187,7 +188,7 @@ fn collect_generated(json: &Json, out: &mut HashSet<String>) {
 
 /// Replaces generated UUIDs and timestamps (those not in `known`) by numbered
 /// placeholders, walking keys in sorted order.
-fn normalise(json: Json, known: &HashSet<String>) -> Json {
+pub(crate) fn normalise(json: Json, known: &HashSet<String>) -> Json {
     fn walk(
         v: Json,
         known: &HashSet<String>,

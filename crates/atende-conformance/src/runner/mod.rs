@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 
 use crate::{CorpusError, Report};
 
+pub mod actions;
 pub mod flows;
 pub mod legacy;
 pub mod migrations;
@@ -20,12 +21,13 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         "migrations" => migrations::run_dir(dir),
         "legacy" => legacy::run_dir(dir),
         "flows" => flows::run_dir(dir),
+        "actions" => actions::run_dir(dir),
         other => {
             let mut report = Report::default();
             report.fail(
                 other,
                 format!(
-                    "no runner for fixture folder '{other}' yet (supported: flows, migrations, legacy)"
+                    "no runner for fixture folder '{other}' yet (supported: actions, flows, migrations, legacy)"
                 ),
             );
             Ok(report)

@@ -1,0 +1,182 @@
+//! Runner for the `actions/` fixtures (corpus README §5): each case injects one action
+//! into the holder flow of `_assets.json`, starts a session for `_contact.json` (or the
+//! case's contact) and compares the events between `run_started` and `run_ended`, in the
+//! same normalised mode as `flows/` (generated UUIDs and timestamps become placeholders).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use atende_engine::contact::Contact;
+use atende_engine::engine::{self, Assets, Services};
+use atende_engine::services::{MockHttp, NullEmail, SeededUuids, SequentialClock};
+use atende_excellent::{Environment, Pcg};
+use serde_json::{json, Value as Json};
+
+use super::flows::{collect_generated, normalise};
+use super::{first_difference, read_json};
+use crate::{CorpusError, Report};
+
+/// Fields of a case that hold expected outputs rather than inputs.
+const EXPECTED_FIELDS: &[&str] = &[
+    "events",
+    "contact_after",
+    "locals_after",
+    "webhook",
+    "templates",
+    "localizables",
+    "inspection",
+    "read_error",
+];
+
+/// Runs every `<action_type>.json` of the folder.
+pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
+    let assets = read_json(&dir.join("_assets.json"))?;
+    let contact = read_json(&dir.join("_contact.json"))?;
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|source| CorpusError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") && !n.starts_with('_'))
+        .collect();
+    names.sort();
+    let mut report = Report::default();
+    for name in names {
+        let path = dir.join(&name);
+        let cases = match read_json(&path) {
+            Ok(Json::Array(cases)) => cases,
+            // one fixture file holds a deliberately invalid `Infinity` amount
+            Ok(_) | Err(CorpusError::Malformed { .. }) => {
+                report.fail(&format!("{name}#*"), "file is not a JSON list of cases");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for (i, case) in cases.iter().enumerate() {
+            match run_case(&assets, &contact, case) {
+                Ok(()) => report.pass(),
+                Err(why) => report.fail(&format!("{name}#{i}"), why),
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), String> {
+    let voice = case.get("in_flow_type").and_then(Json::as_str) == Some("voice");
+    let flow_index = usize::from(voice);
+    let mut assets_json = holder.clone();
+    assets_json["flows"][flow_index]["nodes"][0]["actions"] = json!([case["action"].clone()]);
+    if let Some(loc) = case.get("localization") {
+        assets_json["flows"][flow_index]["localization"] = loc.clone();
+    }
+    let text = serde_json::to_string(&assets_json)
+        .map_err(|e| e.to_string())?
+        .replace("http://localhost", "http://localhost:65535");
+    let assets_json: Json = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+
+    let mut uuids = SeededUuids::new(123456);
+    let assets = Assets::from_json_migrating(&assets_json, &mut uuids);
+    let want_read_error = case.get("read_error").is_some();
+    let assets = match (assets, want_read_error) {
+        (Ok(_), true) => return Err("expected a read error, the flow was read".into()),
+        (Err(_), true) => return Ok(()),
+        (Err(e), false) => return Err(format!("read error: {e}")),
+        (Ok(a), false) => a,
+    };
+
+    let mut env_json = json!({"allowed_languages": ["eng", "spa"], "default_country": "RW"});
+    if case.get("redact_urns").and_then(Json::as_bool) == Some(true) {
+        env_json["redaction_policy"] = json!("urns");
+    }
+    let env = Environment::from_json(&env_json).map_err(|e| e.to_string())?;
+    let mut contact = Contact::from_json(case.get("contact").unwrap_or(default_contact))?;
+    if case.get("localization").is_some() {
+        contact.language = "spa".into();
+    }
+    let flow = &assets_json["flows"][flow_index];
+    let flow_ref = json!({ "uuid": flow["uuid"], "name": flow["name"] });
+    let batch = case.get("no_input").and_then(Json::as_bool) == Some(true)
+        || case.get("as_batch").and_then(Json::as_bool) == Some(true);
+    // goflow's harness makes the incoming message (and its UUID) before the session
+    let msg_uuid = atende_engine::services::UuidSource::new_v4(&mut uuids);
+    let trigger = if batch || voice {
+        json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" })
+    } else {
+        json!({
+            "type": "msg",
+            "flow": flow_ref,
+            "triggered_on": "2000-01-01T00:00:00Z",
+            "event": {
+                "type": "msg_received",
+                "uuid": msg_uuid,
+                "created_on": "2000-01-01T00:00:00Z",
+                "msg": {
+                    "uuid": msg_uuid,
+                    "urn": "tel:+12065551212",
+                    "channel": {"uuid": "57f1078f-88aa-46f4-a59a-948a5739c03d", "name": "My Android Phone"},
+                    "text": "Hi everybody",
+                    "attachments": [
+                        "image/jpeg:http://http://s3.amazon.com/bucket/test.jpg",
+                        "audio/mp3:http://s3.amazon.com/bucket/test.mp3"
+                    ]
+                }
+            }
+        })
+    };
+
+    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
+    let mut random = Pcg::new(123456, 123456);
+    let mut http = MockHttp::from_json(case.get("http_mocks"));
+    let mut email = NullEmail;
+    let (session, sprint) = engine::start(
+        &assets,
+        &env,
+        &mut contact,
+        &trigger,
+        Services::new(&mut clock, &mut uuids, &mut random)
+            .with_http(&mut http)
+            .with_email(&mut email),
+    )
+    .map_err(|e| e.to_string())?;
+
+    let mut events: Vec<Json> = sprint.events.iter().map(|e| e.to_json()).collect();
+    if events.first().and_then(|e| e.get("type")) == Some(&json!("run_started")) {
+        events.remove(0);
+    }
+    if events.last().and_then(|e| e.get("type")) == Some(&json!("run_ended")) {
+        events.pop();
+    }
+
+    let mut known = HashSet::new();
+    collect_generated(&assets_json, &mut known);
+    collect_generated(default_contact, &mut known);
+    let mut inputs = case.clone();
+    if let Some(o) = inputs.as_object_mut() {
+        for key in EXPECTED_FIELDS {
+            o.remove(*key);
+        }
+    }
+    collect_generated(&inputs, &mut known);
+
+    let expected = normalise(case.get("events").cloned().unwrap_or(json!([])), &known);
+    let actual = normalise(Json::Array(events), &known);
+    if let Some(d) = first_difference(&expected, &actual) {
+        return Err(format!("events{}", d.trim_start_matches('$')));
+    }
+    if let Some(want) = case.get("locals_after") {
+        let locals = session
+            .runs
+            .first()
+            .map(|r| Json::Object(r.locals.clone()))
+            .unwrap_or(json!({}));
+        if let Some(d) = first_difference(want, &locals) {
+            return Err(format!("locals_after{}", d.trim_start_matches('$')));
+        }
+    }
+    Ok(())
+}
