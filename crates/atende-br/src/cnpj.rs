@@ -189,19 +189,10 @@ pub fn check_digits(body: &[u8; 12]) -> [u8; 2] {
         s1 += v * W1[i];
         s2 += v * W2[i];
     }
-    let dv1 = mod11(s1);
+    let dv1 = crate::document::mod11_check_digit(s1);
     s2 += dv1 * W2[12];
-    let dv2 = mod11(s2);
+    let dv2 = crate::document::mod11_check_digit(s2);
     [b'0' + dv1 as u8, b'0' + dv2 as u8]
-}
-
-fn mod11(sum: u32) -> u32 {
-    let r = sum % 11;
-    if r < 2 {
-        0
-    } else {
-        11 - r
-    }
 }
 
 /// `true` when `input` is a valid CNPJ under the input policy above; never allocates.

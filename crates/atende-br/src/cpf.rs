@@ -184,19 +184,10 @@ pub fn check_digits(base: &[u8; 9]) -> [u8; 2] {
         s1 += d * (10 - i as u32);
         s2 += d * (11 - i as u32);
     }
-    let dv1 = mod11(s1);
+    let dv1 = crate::document::mod11_check_digit(s1);
     s2 += dv1 * 2;
-    let dv2 = mod11(s2);
+    let dv2 = crate::document::mod11_check_digit(s2);
     [b'0' + dv1 as u8, b'0' + dv2 as u8]
-}
-
-fn mod11(sum: u32) -> u32 {
-    let r = sum % 11;
-    if r < 2 {
-        0
-    } else {
-        11 - r
-    }
 }
 
 /// `true` when `input` is a valid CPF under the input policy above; never allocates.

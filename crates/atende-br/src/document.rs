@@ -110,6 +110,16 @@ pub fn find(text: &str) -> Option<Document> {
     .find_map(|t| parse(t).ok())
 }
 
+/// The mod-11 check digit shared by CPF and CNPJ: remainders 0 and 1 give 0.
+pub(crate) fn mod11_check_digit(sum: u32) -> u32 {
+    let r = sum % 11;
+    if r < 2 {
+        0
+    } else {
+        11 - r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -356,23 +356,9 @@ const PORTUGUESE: Words = Words {
         "domingo", "segunda", "terça", "quarta", "quinta", "sexta", "sábado",
     ],
     short_days: ["dom", "seg", "ter", "qua", "qui", "sex", "sáb"],
-    months: [
-        "janeiro",
-        "fevereiro",
-        "março",
-        "abril",
-        "maio",
-        "junho",
-        "julho",
-        "agosto",
-        "setembro",
-        "outubro",
-        "novembro",
-        "dezembro",
-    ],
-    short_months: [
-        "jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez",
-    ],
+    // the same names the Brazilian toolkit prints on boletos and statements
+    months: atende_br::date::MONTHS,
+    short_months: atende_br::date::MONTH_ABBREVIATIONS,
     am_pm: ["AM", "PM"],
 };
 
