@@ -385,6 +385,30 @@ fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> O
             _ => None,
         };
     }
+    if key == "tickets" {
+        // the number of open tickets the contact has
+        let open = contact
+            .tickets
+            .iter()
+            .filter(|t| {
+                t.get("status")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("open")
+                    == "open"
+            })
+            .count();
+        let actual = parse_decimal(&open.to_string())?;
+        let wanted = parse_decimal(&value)?;
+        return Some(match op {
+            "=" => actual == wanted,
+            "!=" => actual != wanted,
+            ">" => actual > wanted,
+            ">=" => actual >= wanted,
+            "<" => actual < wanted,
+            "<=" => actual <= wanted,
+            _ => return None,
+        });
+    }
     let def = defs.iter().find(|d| d.key == key)?;
     let stored = contact.fields.get(&def.key);
     match def.value_type.as_str() {

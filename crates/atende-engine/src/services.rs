@@ -123,6 +123,59 @@ pub trait EmailService {
     fn send(&mut self, to: &[String], subject: &str, body: &str) -> Result<(), String>;
 }
 
+/// One intent a classifier recognised, with its confidence (0 to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intent {
+    pub name: String,
+    pub confidence: f64,
+}
+
+/// One value of an entity a classifier extracted, with its confidence (0 to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityValue {
+    pub value: String,
+    pub confidence: f64,
+}
+
+/// What a classifier made of a text: intents best first, and entities by name, each
+/// with its candidate values best first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Classification {
+    pub intents: Vec<Intent>,
+    pub entities: Vec<(String, Vec<EntityValue>)>,
+}
+
+impl Classification {
+    /// The shape goflow stored as a classifier result's `extra`, which the
+    /// `has_intent`/`has_top_intent` tests read:
+    /// `{"intents": [{"name", "confidence"}], "entities": {name: [{"value", "confidence"}]}}`.
+    pub fn to_json(&self) -> Json {
+        let intents: Vec<Json> = self
+            .intents
+            .iter()
+            .map(|i| serde_json::json!({ "name": i.name, "confidence": i.confidence }))
+            .collect();
+        let entities: serde_json::Map<String, Json> = self
+            .entities
+            .iter()
+            .map(|(name, values)| {
+                let values: Vec<Json> = values
+                    .iter()
+                    .map(|v| serde_json::json!({ "value": v.value, "confidence": v.confidence }))
+                    .collect();
+                (name.clone(), Json::Array(values))
+            })
+            .collect();
+        serde_json::json!({ "intents": intents, "entities": entities })
+    }
+}
+
+/// Classifies text into intents and entities for `call_classifier` (an NLU service such
+/// as Wit.ai, LUIS or a host's own model); `Err` is why it could not.
+pub trait Classifier {
+    fn classify(&mut self, text: &str) -> Result<Classification, String>;
+}
+
 /// An e-mail service that accepts every message and sends nothing (goflow's test stub).
 #[derive(Debug, Default)]
 pub struct NullEmail;
@@ -234,6 +287,28 @@ impl HttpService for MockHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classification_json_is_goflows_extra() {
+        let c = Classification {
+            intents: vec![Intent {
+                name: "book_flight".into(),
+                confidence: 0.5,
+            }],
+            entities: vec![(
+                "location".into(),
+                vec![EntityValue {
+                    value: "Quito".into(),
+                    confidence: 1.0,
+                }],
+            )],
+        };
+        assert_eq!(
+            c.to_json(),
+            serde_json::json!({"intents": [{"name": "book_flight", "confidence": 0.5}],
+                               "entities": {"location": [{"value": "Quito", "confidence": 1.0}]}})
+        );
+    }
 
     #[test]
     fn seeded_v7_uuids_match_goflow() {

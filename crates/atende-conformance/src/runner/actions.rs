@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use atende_engine::contact::Contact;
+use atende_engine::contact::{query_matches, Contact, GroupRef};
 use atende_engine::engine::{self, Assets, Services};
-use atende_engine::services::{MockHttp, NullEmail, SeededUuids, SequentialClock};
+use atende_engine::services::{EmailService, MockHttp, SeededUuids, SequentialClock};
 use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
 
@@ -63,6 +63,22 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
     Ok(report)
 }
 
+/// The webhook hosts goflow's test engine blocks (corpus README §2).
+const BLOCKED_HOSTS: &[&str] = &["graph.facebook.com"];
+
+/// goflow's mock SMTP sender: accepts every message, or fails with the case's
+/// `smtp_error`.
+struct StubEmail(Option<String>);
+
+impl EmailService for StubEmail {
+    fn send(&mut self, _to: &[String], _subject: &str, _body: &str) -> Result<(), String> {
+        match &self.0 {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
 fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), String> {
     let voice = case.get("in_flow_type").and_then(Json::as_str) == Some("voice");
     let flow_index = usize::from(voice);
@@ -94,6 +110,31 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     let mut contact = Contact::from_json(case.get("contact").unwrap_or(default_contact))?;
     if case.get("localization").is_some() {
         contact.language = "spa".into();
+    }
+    if case.get("has_ticket").and_then(Json::as_bool) == Some(true) {
+        contact.tickets.push(json!({
+            "uuid": "7f44b065-ec28-4d7a-bbb4-0bda3b75b19d",
+            "status": "open",
+            "topic": {"uuid": "0d9a2c56-6fc2-4f27-93c5-a6322e26b740", "name": "General"},
+        }));
+        // goflow's harness re-evaluates smart groups once the ticket is added, so the
+        // contact starts the session already in groups like `tickets > 0`
+        for g in &assets.groups {
+            let (Some(uuid), Some(name), Some(query)) = (
+                g.get("uuid").and_then(Json::as_str),
+                g.get("name").and_then(Json::as_str),
+                g.get("query").and_then(Json::as_str),
+            ) else {
+                continue;
+            };
+            let member = contact.groups.iter().any(|x| x.uuid == uuid);
+            if !member && query_matches(&contact, query, &assets.fields) == Some(true) {
+                contact.groups.push(GroupRef {
+                    uuid: uuid.into(),
+                    name: name.into(),
+                });
+            }
+        }
     }
     let flow = &assets_json["flows"][flow_index];
     let flow_ref = json!({ "uuid": flow["uuid"], "name": flow["name"] });
@@ -132,7 +173,11 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
     let mut random = Pcg::new(123456, 123456);
     let mut http = MockHttp::from_json(case.get("http_mocks"));
-    let mut email = NullEmail;
+    let mut email = StubEmail(
+        case.get("smtp_error")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
+    );
     let (session, sprint) = engine::start(
         &assets,
         &env,
@@ -140,7 +185,8 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         &trigger,
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
-            .with_email(&mut email),
+            .with_email(&mut email)
+            .with_blocked_hosts(BLOCKED_HOSTS),
     )
     .map_err(|e| e.to_string())?;
 
@@ -163,18 +209,31 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     }
     collect_generated(&inputs, &mut known);
 
-    let expected = normalise(case.get("events").cloned().unwrap_or(json!([])), &known);
-    let actual = normalise(Json::Array(events), &known);
-    if let Some(d) = first_difference(&expected, &actual) {
+    let locals = session
+        .runs
+        .first()
+        .map(|r| Json::Object(r.locals.clone()))
+        .unwrap_or(json!({}));
+    // events and locals are normalised together: a local may hold a generated UUID
+    // (`_new_ticket`) that an event also carries
+    let want_locals = case.get("locals_after").cloned();
+    let expected = normalise(
+        json!([
+            case.get("events").cloned().unwrap_or(json!([])),
+            want_locals.clone().unwrap_or(json!({}))
+        ]),
+        &known,
+    );
+    let actual = normalise(json!([Json::Array(events), locals]), &known);
+    // `ATENDE_DEBUG_ACTIONS=1` prints each case's normalised output, to write fixes against
+    if std::env::var_os("ATENDE_DEBUG_ACTIONS").is_some() {
+        eprintln!("{}", actual);
+    }
+    if let Some(d) = first_difference(&expected[0], &actual[0]) {
         return Err(format!("events{}", d.trim_start_matches('$')));
     }
-    if let Some(want) = case.get("locals_after") {
-        let locals = session
-            .runs
-            .first()
-            .map(|r| Json::Object(r.locals.clone()))
-            .unwrap_or(json!({}));
-        if let Some(d) = first_difference(want, &locals) {
+    if want_locals.is_some() {
+        if let Some(d) = first_difference(&expected[1], &actual[1]) {
             return Err(format!("locals_after{}", d.trim_start_matches('$')));
         }
     }

@@ -13,6 +13,9 @@ pub mod actions;
 pub mod flows;
 pub mod legacy;
 pub mod migrations;
+pub mod resumes;
+pub mod routers;
+pub mod triggers;
 
 /// Runs one fixture folder, choosing the runner by the folder's name.
 pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
@@ -22,12 +25,15 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         "legacy" => legacy::run_dir(dir),
         "flows" => flows::run_dir(dir),
         "actions" => actions::run_dir(dir),
+        "routers" => routers::run_dir(dir),
+        "resumes" => resumes::run_dir(dir),
+        "triggers" => triggers::run_dir(dir),
         other => {
             let mut report = Report::default();
             report.fail(
                 other,
                 format!(
-                    "no runner for fixture folder '{other}' yet (supported: actions, flows, migrations, legacy)"
+                    "no runner for fixture folder '{other}' yet (supported: actions, flows, legacy, migrations, resumes, routers, triggers)"
                 ),
             );
             Ok(report)

@@ -248,6 +248,136 @@ impl Serialize for Action {
     }
 }
 
+/// Longest result name a flow may save (goflow's limit).
+pub const MAX_RESULT_NAME_CHARS: usize = 64;
+
+/// Longest webhook URL, body and header name a flow may hold (goflow's read limits).
+const MAX_WEBHOOK_URL_CHARS: usize = 8192;
+const MAX_WEBHOOK_BODY_CHARS: usize = 20_000;
+const MAX_HEADER_NAME_CHARS: usize = 100;
+
+/// The HTTP methods a webhook may use.
+const HTTP_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// Whether `s` is a hyphenated hex UUID (any version), as asset references carry.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Whether `name` is an HTTP header name: a non-empty RFC 7230 token.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+fn check_refs(field: &str, refs: &[AssetRef], problems: &mut Vec<String>) {
+    for (i, r) in refs.iter().enumerate() {
+        // a reference is by UUID or by a name template, never neither
+        if !r.uuid.is_empty() && !is_uuid(&r.uuid) {
+            problems.push(format!("field '{field}[{i}].uuid' must be a valid UUID"));
+        }
+    }
+}
+
+fn check_result_name(field: &str, name: &str, required: bool, problems: &mut Vec<String>) {
+    if name.is_empty() {
+        if required {
+            problems.push(format!("field '{field}' is required"));
+        }
+    } else if name.chars().count() > MAX_RESULT_NAME_CHARS || name.trim().is_empty() {
+        problems.push(format!("field '{field}' is not a valid result name"));
+    }
+}
+
+impl Action {
+    /// Checks what goflow checks when it reads an action (field formats and limits), so
+    /// a flow with an impossible action is refused on read instead of failing at run
+    /// time. The message lists every problem (`field 'x' is required, …`).
+    pub fn validate(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let p = &mut problems;
+        match &self.kind {
+            ActionKind::AddContactGroups(a) => check_refs("groups", &a.groups, p),
+            ActionKind::RemoveContactGroups(a) => {
+                check_refs("groups", &a.groups, p);
+                if a.all_groups && !a.groups.is_empty() {
+                    p.push("can't specify specific groups when all_groups=true".into());
+                }
+            }
+            ActionKind::AddInputLabels(a) => check_refs("labels", &a.labels, p),
+            ActionKind::CallClassifier(a) => {
+                check_result_name("result_name", &a.result_name, false, p)
+            }
+            ActionKind::CallResthook(a) => {
+                if a.resthook.is_empty() {
+                    p.push("field 'resthook' is required".into());
+                }
+                check_result_name("result_name", &a.result_name, false, p);
+            }
+            ActionKind::CallWebhook(a) => {
+                if !HTTP_METHODS.contains(&a.method.as_str()) {
+                    p.push("field 'method' must be a valid HTTP method".into());
+                }
+                if a.url.is_empty() {
+                    p.push("field 'url' is required".into());
+                } else if a.url.chars().count() > MAX_WEBHOOK_URL_CHARS {
+                    p.push(format!(
+                        "field 'url' must be less than or equal to {MAX_WEBHOOK_URL_CHARS}"
+                    ));
+                }
+                for name in a.headers.keys() {
+                    if name.chars().count() > MAX_HEADER_NAME_CHARS {
+                        p.push(format!(
+                            "field 'headers[{name}]' must be less than or equal to {MAX_HEADER_NAME_CHARS}"
+                        ));
+                    } else if !is_header_name(name) {
+                        p.push(format!("header '{name}' is not a valid HTTP header"));
+                    }
+                }
+                if a.body.chars().count() > MAX_WEBHOOK_BODY_CHARS {
+                    p.push(format!(
+                        "field 'body' must be less than or equal to {MAX_WEBHOOK_BODY_CHARS}"
+                    ));
+                }
+                check_result_name("result_name", &a.result_name, false, p);
+            }
+            ActionKind::OpenTicket(a) => check_result_name("result_name", &a.result_name, false, p),
+            ActionKind::TransferAirtime(a) => {
+                check_result_name("result_name", &a.result_name, false, p)
+            }
+            ActionKind::SetContactStatus(a)
+                if !["active", "blocked", "stopped", "archived"].contains(&a.status.as_str()) =>
+            {
+                p.push("field 'status' is not a valid contact status".into());
+            }
+            ActionKind::SetRunLocal(a) => {
+                if a.local.is_empty() {
+                    p.push("field 'local' is required".into());
+                }
+                if a.operation.is_empty() {
+                    p.push("field 'operation' is required".into());
+                }
+            }
+            ActionKind::SetRunResult(a) => check_result_name("name", &a.name, true, p),
+            _ => {}
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join(", "))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +429,47 @@ mod tests {
             println!("SKIPPED action fixtures: ../shared/corpus not found");
         }
         found
+    }
+
+    fn read(j: Json) -> Action {
+        serde_json::from_value(j).unwrap()
+    }
+
+    #[test]
+    fn validation_names_the_bad_fields() {
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "set_run_local", "local": "", "operation": ""}),
+        );
+        assert_eq!(
+            a.validate().unwrap_err(),
+            "field 'local' is required, field 'operation' is required"
+        );
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "add_contact_groups", "groups": [{"uuid": "x", "name": "1"}]}),
+        );
+        assert_eq!(
+            a.validate().unwrap_err(),
+            "field 'groups[0].uuid' must be a valid UUID"
+        );
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "call_webhook", "method": "FETCH", "url": "http://x.io", "headers": {"Accept:": "x"}}),
+        );
+        assert_eq!(
+            a.validate().unwrap_err(),
+            "field 'method' must be a valid HTTP method, header 'Accept:' is not a valid HTTP header"
+        );
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "set_run_result", "name": "x".repeat(65), "value": "v"}),
+        );
+        assert_eq!(
+            a.validate().unwrap_err(),
+            "field 'name' is not a valid result name"
+        );
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "call_webhook", "method": "GET", "url": "http://x.io", "headers": {"Content-Type": "x"}}),
+        );
+        assert_eq!(a.validate(), Ok(()));
+        assert!(is_uuid("3f65d88a-95dc-4140-9451-943e94e06fea"));
     }
 
     #[test]

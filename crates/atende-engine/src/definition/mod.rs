@@ -203,6 +203,11 @@ impl Flow {
                     }
                 }
             }
+            for (j, action) in node.actions.iter().enumerate() {
+                action
+                    .validate()
+                    .map_err(|m| err(format!("nodes[{i}].actions[{j}]"), m))?;
+            }
             let Some(router) = &node.router else {
                 if node.exits.len() > 1 {
                     return Err(err(

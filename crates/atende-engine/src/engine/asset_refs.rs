@@ -27,39 +27,64 @@ impl Machine<'_, '_> {
             AssetKind::Group => &self.assets.groups,
             AssetKind::Label => &self.assets.labels,
         };
+        let what = match kind {
+            AssetKind::Group => "group",
+            AssetKind::Label => "label",
+        };
         let mut out = Vec::new();
         for r in refs {
-            let found = if !r.uuid.is_empty() {
-                list.iter()
+            if !r.uuid.is_empty() {
+                let found = list
+                    .iter()
                     .find(|a| a.get("uuid").and_then(Json::as_str) == Some(r.uuid.as_str()))
-                    .cloned()
+                    .cloned();
+                match found {
+                    Some(a) => out.push(a),
+                    None => self.missing_dependency(what, &r.uuid, &r.name),
+                }
             } else if !r.name_match.is_empty() {
-                let name = self.text(session, idx, &r.name_match).trim().to_lowercase();
-                list.iter()
+                let Some(name) = self.text_checked(session, idx, &r.name_match) else {
+                    continue; // the expression error was reported
+                };
+                let wanted = name.trim().to_lowercase();
+                let list = match kind {
+                    AssetKind::Group => &self.assets.groups,
+                    AssetKind::Label => &self.assets.labels,
+                };
+                let found = list
+                    .iter()
                     .find(|a| {
                         a.get("name")
                             .and_then(Json::as_str)
-                            .is_some_and(|n| n.trim().to_lowercase() == name)
+                            .is_some_and(|n| n.trim().to_lowercase() == wanted)
                     })
-                    .cloned()
-            } else {
-                None
-            };
-            match found {
-                Some(a) => out.push(a),
-                None if !r.uuid.is_empty() => {
-                    let what = match kind {
-                        AssetKind::Group => "group",
-                        AssetKind::Label => "label",
-                    };
-                    self.event(
+                    .cloned();
+                match found {
+                    Some(a) => out.push(a),
+                    None => self.event(
                         "error",
-                        json!({ "text": format!("missing dependency: {what}[uuid={},name={}]", r.uuid, r.name) }),
-                    );
+                        json!({
+                            "text": format!("No such {what} with name '{name}'"),
+                            "code": format!("{what}:missing"),
+                            "extra": { "name": name },
+                        }),
+                    ),
                 }
-                None => {}
             }
         }
         out
+    }
+
+    /// The `error` event for an asset a flow names that the assets lack
+    /// (`Missing dependency: group[uuid=…,name=…]`, code `dependency:missing`).
+    pub(super) fn missing_dependency(&mut self, what: &str, identity: &str, name: &str) {
+        self.event(
+            "error",
+            json!({
+                "text": format!("Missing dependency: {what}[uuid={identity},name={name}]"),
+                "code": "dependency:missing",
+                "extra": { "identity": identity, "type": what },
+            }),
+        );
     }
 }

@@ -107,6 +107,22 @@ impl Machine<'_, '_> {
         (value, truncate_output(text))
     }
 
+    /// The template's text, or `None` when evaluating it reported an error: actions
+    /// skip rather than act on a half-evaluated value (goflow's behaviour).
+    pub(super) fn text_checked(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        template: &str,
+    ) -> Option<String> {
+        let before = self.sprint.events.len();
+        let text = self.text(session, idx, template);
+        let failed = self.sprint.events[before..]
+            .iter()
+            .any(|e| e.event_type == "error");
+        (!failed).then_some(text)
+    }
+
     pub(super) fn text(&mut self, session: &Session, idx: usize, template: &str) -> String {
         self.evaluate(session, idx, template).1
     }

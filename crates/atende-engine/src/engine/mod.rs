@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::contact::{Contact, FieldDef};
 use crate::definition::Flow;
 use crate::events::Event;
-use crate::services::{Clock, EmailService, HttpService, UuidSource};
+use crate::services::{Classifier, Clock, EmailService, HttpService, UuidSource};
 use crate::session::{RunStatus, Session, SessionStatus};
 
 mod actions;
@@ -149,6 +149,11 @@ pub struct Services<'a> {
     pub random: &'a mut dyn RandomSource,
     pub http: Option<&'a mut dyn HttpService>,
     pub email: Option<&'a mut dyn EmailService>,
+    /// Without one `call_classifier` fails, as NLU classifiers are no longer supported.
+    pub classifier: Option<&'a mut dyn Classifier>,
+    /// Hosts webhooks may not call (`url:blocked`), e.g. a messaging API that must only
+    /// be reached through a channel.
+    pub blocked_hosts: &'a [&'a str],
 }
 
 impl<'a> Services<'a> {
@@ -164,11 +169,23 @@ impl<'a> Services<'a> {
             random,
             http: None,
             email: None,
+            classifier: None,
+            blocked_hosts: &[],
         }
     }
 
     pub fn with_http(mut self, http: &'a mut dyn HttpService) -> Services<'a> {
         self.http = Some(http);
+        self
+    }
+
+    pub fn with_classifier(mut self, classifier: &'a mut dyn Classifier) -> Services<'a> {
+        self.classifier = Some(classifier);
+        self
+    }
+
+    pub fn with_blocked_hosts(mut self, hosts: &'a [&'a str]) -> Services<'a> {
+        self.blocked_hosts = hosts;
         self
     }
 
@@ -418,7 +435,7 @@ mod tests {
                 "type": "messaging", "nodes": [{
                     "uuid": "n1",
                     "actions": [
-                        {"uuid": "a1", "type": "add_contact_groups", "groups": [{"uuid": "g1", "name": "Testers"}, {"uuid": "g2", "name": "Smart"}]},
+                        {"uuid": "a1", "type": "add_contact_groups", "groups": [{"uuid": "3f65d88a-95dc-4140-9451-943e94e06fea", "name": "Testers"}]},
                         {"uuid": "a2", "type": "set_contact_field", "field": {"key": "gender", "name": "Gender"}, "value": "Male"},
                         {"uuid": "a3", "type": "add_contact_urn", "scheme": "twitter", "path": "bob"},
                         {"uuid": "a4", "type": "call_webhook", "method": "GET", "url": "http://temba.io/x", "result_name": "Call"},
@@ -429,7 +446,7 @@ mod tests {
                 }]
             }],
             "fields": [{"uuid": "fd", "key": "gender", "name": "Gender", "type": "text"}],
-            "groups": [{"uuid": "g1", "name": "Testers"}, {"uuid": "g2", "name": "Smart", "query": "gender = male"}]
+            "groups": [{"uuid": "3f65d88a-95dc-4140-9451-943e94e06fea", "name": "Testers"}, {"uuid": "b7cf0d83-f1c9-411c-96fd-c511a4cfa86d", "name": "Smart", "query": "gender = male"}]
         }))
         .unwrap();
         let env = Environment::default();
@@ -455,7 +472,7 @@ mod tests {
             types,
             [
                 "run_started",
-                "contact_groups_changed", // Testers only: smart groups are not joined by hand
+                "contact_groups_changed", // Testers
                 "contact_field_changed",
                 "contact_groups_changed", // Smart, from its query
                 "contact_urns_changed",
@@ -470,11 +487,11 @@ mod tests {
         );
         assert_eq!(
             sprint.events[1].data["groups_added"],
-            json!([{"uuid": "g1", "name": "Testers"}])
+            json!([{"uuid": "3f65d88a-95dc-4140-9451-943e94e06fea", "name": "Testers"}])
         );
         assert_eq!(
             sprint.events[10].data["groups_removed"],
-            json!([{"uuid": "g2", "name": "Smart"}, {"uuid": "g1", "name": "Testers"}])
+            json!([{"uuid": "b7cf0d83-f1c9-411c-96fd-c511a4cfa86d", "name": "Smart"}, {"uuid": "3f65d88a-95dc-4140-9451-943e94e06fea", "name": "Testers"}])
         );
         assert_eq!(sprint.events[5].data["status"], json!("success"));
         assert_eq!(sprint.events[6].data["extra"], json!({"ok": true}));

@@ -192,11 +192,23 @@ impl<'a> Machine<'a, '_> {
             for action in &node.actions {
                 if let ActionKind::EnterFlow(a) = &action.kind {
                     match self.assets.flow(&a.flow.uuid) {
+                        // voice and messaging flows can't call each other: the contact
+                        // is on a call in one and not in the other
+                        Some(child) if is_voice(child) != is_voice(flow) => {
+                            self.event(
+                                "failure",
+                                json!({ "text": format!(
+                                    "Can't enter flow[uuid={},name={}] of type {} from type {}",
+                                    child.uuid, child.name, flow_type_name(child), flow_type_name(flow)
+                                ) }),
+                            );
+                            return Next::End(RunStatus::Failed);
+                        }
                         Some(child) => child_flow = Some((child, a.terminal)),
                         None => {
                             self.event(
-                                "error",
-                                json!({ "text": format!("missing dependency: flow[uuid={},name={}]", a.flow.uuid, a.flow.name) }),
+                                "failure",
+                                json!({ "text": format!("Unable to find flow '{}'", a.flow.name) }),
                             );
                             return Next::End(RunStatus::Failed);
                         }
@@ -294,6 +306,8 @@ impl<'a> Machine<'a, '_> {
         input: Option<String>,
         extra: Option<Json>,
     ) {
+        // goflow keeps at most this many characters of a result's value
+        let value: String = value.chars().take(MAX_RESULT_VALUE_CHARS).collect();
         let created_on = self.now();
         let mut r = json!({ "name": name, "value": value, "node_uuid": node_uuid, "created_on": created_on });
         if !category.is_empty() {
@@ -322,4 +336,19 @@ impl<'a> Machine<'a, '_> {
         }
         self.event("run_result_changed", data);
     }
+}
+
+/// Longest result value kept (goflow's limit); longer values are cut.
+const MAX_RESULT_VALUE_CHARS: usize = 640;
+
+fn is_voice(flow: &Flow) -> bool {
+    flow.flow_type == crate::definition::FlowType::Voice
+}
+
+/// The wire name of a flow's type (`messaging`, `voice`, …).
+fn flow_type_name(flow: &Flow) -> String {
+    serde_json::to_value(flow.flow_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

@@ -24,10 +24,15 @@ impl Machine<'_, '_> {
         }
         let mut added = Vec::new();
         for g in self.resolve_assets(session, idx, &a.groups, AssetKind::Group) {
-            if group_query(&g).is_some() {
-                continue; // smart groups are computed, never joined by hand
-            }
             let r = asset_ref(&g);
+            if group_query(&g).is_some() {
+                // smart groups are computed, never joined by hand
+                self.event(
+                    "error",
+                    json!({ "text": format!("Can't add contacts to the query based group '{}'", r.name) }),
+                );
+                continue;
+            }
             if self.contact.groups.iter().any(|x| x.uuid == r.uuid) {
                 continue;
             }

@@ -29,13 +29,41 @@ fn normalise_urn(scheme: &str, path: &str, country: &str) -> String {
     format!("{scheme}:{path}")
 }
 
+/// Whether a normalised URN's path fits its scheme, for the schemes whose paths are
+/// numeric IDs or addresses (others accept any non-empty path).
+fn is_valid_urn(urn: &str) -> bool {
+    let Some((scheme, path)) = urn.split_once(':') else {
+        return false;
+    };
+    let numeric = |p: &str| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit());
+    match scheme {
+        "telegram" | "whatsapp" | "twitterid" => numeric(path),
+        "mailto" => path
+            .split_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && d.contains('.')),
+        _ => !path.is_empty(),
+    }
+}
+
 impl Machine<'_, '_> {
     pub(super) fn add_contact_urn(&mut self, session: &Session, idx: usize, a: &AddContactUrn) {
         let path = self.text(session, idx, &a.path).trim().to_string();
         if path.is_empty() {
+            self.event("error", json!({ "text": "Can't add URN with empty path" }));
             return;
         }
         let urn = normalise_urn(&a.scheme, &path, &self.env.default_country);
+        if !is_valid_urn(&urn) {
+            self.event(
+                "error",
+                json!({
+                    "text": format!("'{urn}' is not valid URN"),
+                    "code": "urn:invalid",
+                    "extra": { "urn": urn },
+                }),
+            );
+            return;
+        }
         let exists = self
             .contact
             .urns
@@ -61,5 +89,13 @@ mod tests {
             "tel:+12065551212"
         );
         assert_eq!(normalise_urn("Twitter", "ben", ""), "twitter:ben");
+    }
+
+    #[test]
+    fn id_schemes_need_numeric_paths() {
+        assert!(!is_valid_urn("telegram:qwerty"));
+        assert!(is_valid_urn("telegram:123456"));
+        assert!(is_valid_urn("mailto:bob@nyaruka.com"));
+        assert!(!is_valid_urn("mailto:bob"));
     }
 }

@@ -14,6 +14,7 @@ use crate::session::Session;
 impl Machine<'_, '_> {
     pub(super) fn add_input_labels(&mut self, session: &Session, idx: usize, a: &AddInputLabels) {
         let Some(input_uuid) = session.input.as_ref().and_then(|i| i.get("uuid")).cloned() else {
+            self.event("error", json!({ "text": "No input to add labels to" }));
             return;
         };
         let labels: Vec<Json> = self

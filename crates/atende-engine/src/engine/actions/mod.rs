@@ -6,10 +6,13 @@
 mod add_contact_groups;
 mod add_contact_urn;
 mod add_input_labels;
+mod call_classifier;
 mod call_resthook;
 mod call_webhook;
 mod open_ticket;
 mod remove_contact_groups;
+mod request_optin;
+mod say_msg;
 mod send_broadcast;
 mod send_email;
 mod send_msg;
@@ -58,6 +61,10 @@ impl Machine<'_, '_> {
             ActionKind::StartSession(a) => self.start_session(session, idx, a),
             ActionKind::OpenTicket(a) => self.open_ticket(session, idx, node, a),
             ActionKind::CallWebhook(a) => self.call_webhook(session, idx, node, a),
+            ActionKind::CallClassifier(a) => self.call_classifier(session, idx, node, a),
+            ActionKind::RequestOptin(_) => self.request_optin(),
+            ActionKind::SayMsg(a) => self.say_msg(session, idx, flow, action, a),
+            ActionKind::PlayAudio(a) => self.play_audio(session, idx, flow, action, a),
             ActionKind::CallResthook(a) => self.call_resthook(session, idx, node, a),
             other => {
                 // Not run yet by this engine: say so and carry on, never refuse the flow.

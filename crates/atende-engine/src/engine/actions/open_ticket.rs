@@ -20,13 +20,46 @@ impl Machine<'_, '_> {
         node: &Node,
         a: &OpenTicket,
     ) {
-        let topic = a.topic.as_ref().and_then(|t| {
-            self.assets
-                .topics
-                .iter()
-                .find(|x| x.get("uuid").and_then(Json::as_str) == Some(t.uuid.as_str()))
-                .map(|x| json!({ "uuid": x["uuid"], "name": x["name"] }))
-        });
+        // one open ticket at a time: the conversation is already with an agent
+        let has_open = self
+            .contact
+            .tickets
+            .iter()
+            .any(|t| t.get("status").and_then(Json::as_str).unwrap_or("open") == "open");
+        if has_open {
+            // the router reads an empty local as "no ticket opened"
+            session.runs[idx]
+                .locals
+                .insert("_new_ticket".into(), json!(""));
+            return;
+        }
+        let reference = |x: &Json| json!({ "uuid": x["uuid"], "name": x["name"] });
+        let topic = match &a.topic {
+            Some(t) => {
+                let found = self
+                    .assets
+                    .topics
+                    .iter()
+                    .find(|x| x.get("uuid").and_then(Json::as_str) == Some(t.uuid.as_str()));
+                match found {
+                    Some(x) => Some(reference(x)),
+                    None => {
+                        self.missing_dependency("topic", &t.uuid, &t.name);
+                        // the router reads an empty local as "no ticket opened"
+                        session.runs[idx]
+                            .locals
+                            .insert("_new_ticket".into(), json!(""));
+                        return;
+                    }
+                }
+            }
+            // no topic: the workspace's default, listed first
+            None => self.assets.topics.first().map(reference),
+        };
+        let assignee = match &a.assignee {
+            Some(wanted) => self.find_assignee(session, idx, wanted),
+            None => None,
+        };
         // older flows put the note in `body`
         let note_template = if a.note.is_empty() { &a.body } else { &a.note };
         let note = self.text(session, idx, note_template).trim().to_string();
@@ -35,8 +68,8 @@ impl Machine<'_, '_> {
         if let Some(t) = &topic {
             ticket["topic"] = t.clone();
         }
-        if let Some(assignee) = &a.assignee {
-            ticket["assignee"] = assignee.clone();
+        if let Some(assignee) = assignee {
+            ticket["assignee"] = assignee;
         }
         self.contact.tickets.push(ticket.clone());
         self.event("ticket_opened", json!({ "ticket": ticket }));
@@ -63,5 +96,47 @@ impl Machine<'_, '_> {
             );
         }
         self.reevaluate_groups();
+    }
+    /// The user a ticket is assigned to, by UUID or by an e-mail template; an unknown
+    /// e-mail is reported and the ticket opened unassigned.
+    fn find_assignee(&mut self, session: &Session, idx: usize, wanted: &Json) -> Option<Json> {
+        let reference = |x: &Json| json!({ "uuid": x["uuid"], "name": x["name"] });
+        if let Some(uuid) = wanted.get("uuid").and_then(Json::as_str) {
+            return match self.assets.users.iter().find(|u| u["uuid"] == uuid) {
+                Some(u) => Some(reference(u)),
+                None => {
+                    let name = wanted
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .unwrap_or_default();
+                    self.missing_dependency("user", uuid, name);
+                    None
+                }
+            };
+        }
+        let template = wanted.get("email").and_then(Json::as_str)?;
+        let email = self
+            .text_checked(session, idx, template)?
+            .trim()
+            .to_string();
+        let found = self.assets.users.iter().find(|u| {
+            u.get("email")
+                .and_then(Json::as_str)
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        });
+        match found {
+            Some(u) => Some(reference(u)),
+            None => {
+                self.event(
+                    "error",
+                    json!({
+                        "text": format!("No such user with email '{email}'"),
+                        "code": "user:missing",
+                        "extra": { "email": email },
+                    }),
+                );
+                None
+            }
+        }
     }
 }

@@ -38,6 +38,13 @@ impl Machine<'_, '_> {
                 .iter()
                 .any(|g| g["uuid"] == json!(t.uuid) && group_query(g).is_some());
             if is_smart {
+                // smart groups are computed; only naming one explicitly is a mistake
+                if !a.all_groups {
+                    self.event(
+                        "error",
+                        json!({ "text": format!("Can't remove contacts from the query based group '{}'", t.name) }),
+                    );
+                }
                 continue;
             }
             if let Some(pos) = self.contact.groups.iter().position(|g| g.uuid == t.uuid) {

@@ -86,6 +86,14 @@ impl Machine<'_, '_> {
         if !a.contact_query.is_empty() {
             data["contact_query"] = json!(self.text(session, idx, &a.contact_query));
         }
+        // nobody to send to: nothing happens (goflow's no-op)
+        let has = |k: &str| data.get(k).is_some_and(|v| v != "");
+        if !["urns", "contacts", "groups", "contact_query"]
+            .iter()
+            .any(|k| has(k))
+        {
+            return;
+        }
         self.event("broadcast_created", data);
     }
 }

@@ -16,15 +16,29 @@ impl Machine<'_, '_> {
         for addr in &a.addresses {
             let t = self.text(session, idx, addr).trim().to_string();
             let t = t.strip_prefix("mailto:").unwrap_or(&t).to_string();
-            if !t.is_empty() {
+            if t.is_empty() {
+                self.event(
+                    "error",
+                    json!({ "text": "Email address evaluated to empty string, skipping" }),
+                );
+            } else {
                 to.push(t);
             }
         }
+        // a subject is one line: runs of whitespace (tabs, newlines) become one space
         let subject = self
             .text(session, idx, &a.subject)
-            .trim()
-            .replace('\n', " ");
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let body = self.text(session, idx, &a.body);
+        if body.is_empty() {
+            self.event(
+                "error",
+                json!({ "text": "Email body evaluated to empty string, skipping" }),
+            );
+            return;
+        }
         if to.is_empty() {
             return;
         }
@@ -39,7 +53,7 @@ impl Machine<'_, '_> {
             ),
             Err(e) => self.event(
                 "error",
-                json!({ "text": format!("unable to send email: {e}") }),
+                json!({ "text": format!("Unable to send email: {e}") }),
             ),
         }
     }

@@ -58,7 +58,7 @@ impl Machine<'_, '_> {
     }
 
     /// The URN and channel a message to the contact goes out on.
-    fn route_for_contact(&self) -> (Option<String>, Option<Json>) {
+    pub(super) fn route_for_contact(&self) -> (Option<String>, Option<Json>) {
         for urn in &self.contact.urns {
             let identity = crate::contact::urn_identity(urn);
             let scheme = identity.split(':').next().unwrap_or_default();
@@ -81,7 +81,7 @@ impl Machine<'_, '_> {
     }
 
     /// `eng-US`: the message language and the channel's (or environment's) country.
-    fn locale(&self, flow: &Flow, channel: Option<&Json>) -> String {
+    pub(super) fn locale(&self, flow: &Flow, channel: Option<&Json>) -> String {
         let lang = if !self.contact.language.is_empty()
             && self.env.allowed_languages.contains(&self.contact.language)
         {

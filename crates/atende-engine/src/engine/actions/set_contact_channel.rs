@@ -12,14 +12,29 @@ use crate::engine::Machine;
 
 impl Machine<'_, '_> {
     pub(super) fn set_contact_channel(&mut self, a: &SetContactChannel) {
-        let Some(ch) = a.channel.as_ref().and_then(|c| {
-            self.assets
-                .channels
-                .iter()
-                .find(|x| x.get("uuid").and_then(Json::as_str) == Some(c.uuid.as_str()))
-        }) else {
+        let Some(wanted) = &a.channel else {
             return;
         };
+        let Some(ch) = self
+            .assets
+            .channels
+            .iter()
+            .find(|x| x.get("uuid").and_then(Json::as_str) == Some(wanted.uuid.as_str()))
+        else {
+            self.missing_dependency("channel", &wanted.uuid, &wanted.name);
+            return;
+        };
+        let sends = ch
+            .get("roles")
+            .and_then(Json::as_array)
+            .is_some_and(|r| r.contains(&json!("send")));
+        if !sends {
+            self.event(
+                "error",
+                json!({ "text": "Can't set channel that can't send as the preferred channel" }),
+            );
+            return;
+        }
         let schemes: Vec<&str> = ch
             .get("schemes")
             .and_then(Json::as_array)

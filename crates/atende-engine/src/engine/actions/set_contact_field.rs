@@ -11,9 +11,17 @@ use crate::definition::action::SetContactField;
 use crate::engine::Machine;
 use crate::session::Session;
 
+/// Longest contact field value kept (goflow's limit); longer values are cut.
+const MAX_FIELD_VALUE_CHARS: usize = 640;
+
 impl Machine<'_, '_> {
     pub(super) fn set_contact_field(&mut self, session: &Session, idx: usize, a: &SetContactField) {
-        let value = self.text(session, idx, &a.value).trim().to_string();
+        let value: String = self
+            .text(session, idx, &a.value)
+            .trim()
+            .chars()
+            .take(MAX_FIELD_VALUE_CHARS)
+            .collect();
         let old = self.contact.fields.get(&a.field.key).cloned();
         let new = if value.is_empty() {
             None

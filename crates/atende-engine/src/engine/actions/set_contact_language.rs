@@ -17,7 +17,10 @@ impl Machine<'_, '_> {
         idx: usize,
         a: &SetContactLanguage,
     ) {
-        let lang = self.text(session, idx, &a.language).trim().to_string();
+        let Some(lang) = self.text_checked(session, idx, &a.language) else {
+            return; // the expression error was reported
+        };
+        let lang = lang.trim().to_string();
         if lang != self.contact.language {
             self.contact.language = lang.clone();
             self.event("contact_language_changed", json!({ "language": lang }));

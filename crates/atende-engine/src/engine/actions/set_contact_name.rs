@@ -10,9 +10,15 @@ use crate::definition::action::SetContactName;
 use crate::engine::Machine;
 use crate::session::Session;
 
+/// Longest contact name kept (goflow's limit); longer names are cut.
+const MAX_CONTACT_NAME_CHARS: usize = 128;
+
 impl Machine<'_, '_> {
     pub(super) fn set_contact_name(&mut self, session: &Session, idx: usize, a: &SetContactName) {
-        let name = self.text(session, idx, &a.name).trim().to_string();
+        let Some(name) = self.text_checked(session, idx, &a.name) else {
+            return; // the expression error was reported
+        };
+        let name: String = name.trim().chars().take(MAX_CONTACT_NAME_CHARS).collect();
         if name != self.contact.name {
             self.contact.name = name.clone();
             self.event("contact_name_changed", json!({ "name": name }));

@@ -18,6 +18,18 @@ impl Machine<'_, '_> {
         a: &SetContactTimezone,
     ) {
         let tz = self.text(session, idx, &a.timezone).trim().to_string();
+        // an empty timezone clears the contact's; any other must be an IANA name
+        if !tz.is_empty() && jiff::tz::TimeZone::get(&tz).is_err() {
+            self.event(
+                "error",
+                json!({
+                    "text": format!("Unrecognized timezone: '{tz}'"),
+                    "code": "timezone:invalid",
+                    "extra": { "timezone": tz },
+                }),
+            );
+            return;
+        }
         if tz != self.contact.timezone {
             self.contact.timezone = tz.clone();
             self.event("contact_timezone_changed", json!({ "timezone": tz }));

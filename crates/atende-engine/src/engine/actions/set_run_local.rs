@@ -12,7 +12,16 @@ use crate::session::Session;
 
 impl Machine<'_, '_> {
     pub(super) fn set_run_local(&mut self, session: &mut Session, idx: usize, a: &SetRunLocal) {
-        let value = self.text(session, idx, &a.value);
+        let Some(value) = self.text_checked(session, idx, &a.value) else {
+            return; // the expression error was reported
+        };
+        if a.operation == "increment" && value.trim().parse::<i64>().is_err() {
+            self.event(
+                "error",
+                json!({ "text": "Increment value is not an integer" }),
+            );
+            return;
+        }
         let locals = &mut session.runs[idx].locals;
         match a.operation.as_str() {
             "clear" => {

@@ -17,7 +17,9 @@ impl Machine<'_, '_> {
         node: &Node,
         a: &SetRunResult,
     ) {
-        let value = self.text(session, idx, &a.value);
+        let Some(value) = self.text_checked(session, idx, &a.value) else {
+            return; // the expression error was reported
+        };
         let category = self.text(session, idx, &a.category);
         let node_uuid = node.uuid.clone();
         self.save_result(

@@ -15,10 +15,7 @@ use crate::session::Session;
 impl Machine<'_, '_> {
     pub(super) fn start_session(&mut self, session: &Session, idx: usize, a: &StartSession) {
         let Some(target) = self.assets.flow(&a.flow.uuid) else {
-            self.event(
-                "error",
-                json!({ "text": format!("missing dependency: flow[uuid={},name={}]", a.flow.uuid, a.flow.name) }),
-            );
+            self.missing_dependency("flow", &a.flow.uuid, &a.flow.name);
             return;
         };
         let mut data = json!({ "flow": { "uuid": target.uuid, "name": target.name } });
@@ -49,6 +46,15 @@ impl Machine<'_, '_> {
             data["create_contact"] = json!(true);
         }
         data["exclusions"] = a.exclusions.clone().unwrap_or_else(|| json!({}));
+        // nobody to start: nothing happens (goflow's no-op)
+        let has = |k: &str| data.get(k).is_some_and(|v| v != "");
+        if !a.create_contact
+            && !["urns", "contacts", "groups", "contact_query"]
+                .iter()
+                .any(|k| has(k))
+        {
+            return;
+        }
         let prior = session.trigger.get("history");
         let ancestors = prior
             .and_then(|h| h.get("ancestors"))

@@ -1,0 +1,22 @@
+//! Replays goflow's per-trigger fixtures (`runner/triggers`) in normalised mode. The engine
+//! is still being completed (issue 4): every failing case must be listed with its reason
+//! in `unsupported/runner_triggers.txt`, so regressions and unlisted failures fail here.
+
+use atende_conformance::{corpus_or_skip, runner, Unsupported};
+
+#[test]
+fn trigger_fixtures() {
+    let Some(corpus) = corpus_or_skip("triggers runner corpus") else {
+        return;
+    };
+    let report = runner::run_dir(&corpus.join("goflow/runner/triggers")).unwrap();
+    for f in &report.failures {
+        println!("{f}");
+    }
+    println!("{}", report.summary());
+    let list = Unsupported::parse(include_str!("../unsupported/runner_triggers.txt"));
+    if let Err(e) = list.check(&report, "unsupported/runner_triggers.txt") {
+        panic!("{e}");
+    }
+    assert!(report.passed >= 6, "{}", report.summary());
+}
