@@ -35,15 +35,19 @@ impl Machine<'_, '_> {
                     }
                 }
                 let mut input_text = String::new();
+                let mut random_input: Option<String> = None;
                 if chosen.is_none() {
                     match router.router_type {
                         crate::definition::RouterType::Random => {
+                            // the result's value is the category index, its input the draw
                             let n = router.categories.len().max(1) as f64;
-                            let i = (self.services.random.next_f64() * n) as usize;
+                            let draw = self.services.random.next_f64();
+                            let i = (draw * n) as usize;
+                            random_input = Some(draw.to_string());
                             chosen = router
                                 .categories
                                 .get(i)
-                                .map(|c| (c.uuid.clone(), Value::Null));
+                                .map(|c| (c.uuid.clone(), Value::from(i.to_string())));
                         }
                         crate::definition::RouterType::Switch => {
                             let (operand, _) = self.evaluate(session, idx, &router.operand);
@@ -95,7 +99,9 @@ impl Machine<'_, '_> {
                             .and_then(Json::as_str)
                             .map(str::to_owned)
                     };
-                    let input = if router.wait.is_none() && operand_text.is_some() {
+                    let input = if random_input.is_some() {
+                        random_input.clone()
+                    } else if router.wait.is_none() && operand_text.is_some() {
                         operand_text.clone()
                     } else {
                         session_input().or_else(|| operand_text.clone())
