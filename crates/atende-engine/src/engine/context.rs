@@ -162,6 +162,65 @@ impl Machine<'_, '_> {
         values
     }
 
+    /// `@trigger` as goflow presents it: `type`, `params`, `keyword`, `user`, `origin`,
+    /// `ticket` and `campaign`, with users and tickets resolved against the assets.
+    fn trigger_context(&self, trigger: &Json) -> Value {
+        let text = |v: Option<&Json>| Value::from(v.and_then(Json::as_str).unwrap_or(""));
+        let mut o = Object::new();
+        o.insert("type", text(trigger.get("type")));
+        o.insert(
+            "params",
+            match trigger.get("params") {
+                Some(p) if p.is_object() => atende_excellent::value::from_json(p),
+                _ => Value::Object(Arc::new(Object::new())),
+            },
+        );
+        o.insert("keyword", text(trigger.pointer("/keyword_match/keyword")));
+        o.insert("origin", text(trigger.get("origin")));
+        let user = trigger.get("user").and_then(|u| {
+            let uuid = u.get("uuid").and_then(Json::as_str);
+            let asset = self
+                .assets
+                .users
+                .iter()
+                .find(|a| uuid.is_some() && a.get("uuid").and_then(Json::as_str) == uuid)
+                .unwrap_or(u);
+            let name = asset.get("name").and_then(Json::as_str).unwrap_or("");
+            let mut user = Object::with_default(Value::from(name));
+            user.insert("email", text(asset.get("email")));
+            user.insert("name", Value::from(name));
+            user.insert(
+                "first_name",
+                Value::from(name.split_whitespace().next().unwrap_or("")),
+            );
+            Some(Value::Object(Arc::new(user)))
+        });
+        o.insert("user", user.unwrap_or(Value::Null));
+        o.insert(
+            "ticket",
+            trigger
+                .get("ticket")
+                .filter(|t| t.is_object())
+                .map(crate::contact::ticket_context)
+                .unwrap_or(Value::Null),
+        );
+        o.insert(
+            "campaign",
+            trigger
+                .pointer("/event/campaign")
+                .or_else(|| trigger.get("campaign"))
+                .filter(|c| c.is_object())
+                .map(|c| {
+                    let mut camp = Object::with_default(text(c.get("name")));
+                    camp.insert("uuid", text(c.get("uuid")));
+                    camp.insert("name", text(c.get("name")));
+                    Value::Object(Arc::new(camp))
+                })
+                .unwrap_or(Value::Null),
+        );
+        Value::Object(Arc::new(o))
+    }
+
     /// The Excellent context of run `idx`.
     #[allow(dead_code)]
     pub(super) fn context(&self, session: &Session, idx: usize) -> Value {
@@ -249,10 +308,7 @@ impl Machine<'_, '_> {
             );
         }
         if want("trigger") {
-            root.insert(
-                "trigger",
-                atende_excellent::value::from_json(&session.trigger),
-            );
+            root.insert("trigger", self.trigger_context(&session.trigger));
         }
         if want("child") {
             let child = session
