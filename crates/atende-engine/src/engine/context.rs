@@ -177,7 +177,7 @@ impl Machine<'_, '_> {
         );
         o.insert("keyword", text(trigger.pointer("/keyword_match/keyword")));
         o.insert("origin", text(trigger.get("origin")));
-        let user = trigger.get("user").and_then(|u| {
+        let user = trigger.get("user").map(|u| {
             let uuid = u.get("uuid").and_then(Json::as_str);
             let asset = self
                 .assets
@@ -193,7 +193,7 @@ impl Machine<'_, '_> {
                 "first_name",
                 Value::from(name.split_whitespace().next().unwrap_or("")),
             );
-            Some(Value::Object(Arc::new(user)))
+            Value::Object(Arc::new(user))
         });
         o.insert("user", user.unwrap_or(Value::Null));
         o.insert(
