@@ -18,5 +18,5 @@ fn router_fixtures() {
     if let Err(e) = list.check(&report, "unsupported/runner_routers.txt") {
         panic!("{e}");
     }
-    assert!(report.passed >= 5, "{}", report.summary());
+    assert!(report.passed >= 7, "{}", report.summary());
 }

@@ -18,5 +18,5 @@ fn trigger_fixtures() {
     if let Err(e) = list.check(&report, "unsupported/runner_triggers.txt") {
         panic!("{e}");
     }
-    assert!(report.passed >= 12, "{}", report.summary());
+    assert!(report.passed >= 14, "{}", report.summary());
 }

@@ -158,11 +158,19 @@ impl Flow {
             .or_else(|| json.get("uuid").and_then(Json::as_str))
             .unwrap_or("?")
             .to_string();
-        let flow: Flow = serde_json::from_value(json.clone()).map_err(|e| DefinitionError {
+        let mut flow: Flow = serde_json::from_value(json.clone()).map_err(|e| DefinitionError {
             flow: name.clone(),
             path: serde_path(json, &e),
             message: e.to_string(),
         })?;
+        // editors write `"default_category_uuid": ""` for "no default"
+        for node in &mut flow.nodes {
+            if let Some(router) = &mut node.router {
+                if router.default_category_uuid.as_deref() == Some("") {
+                    router.default_category_uuid = None;
+                }
+            }
+        }
         flow.validate()?;
         Ok(flow)
     }
@@ -241,6 +249,14 @@ impl Flow {
                 }
             };
             for (j, case) in router.cases.iter().enumerate() {
+                let is_test = case.test.starts_with("has_")
+                    && atende_excellent::functions::lookup(&case.test).is_some();
+                if !is_test {
+                    return Err(err(
+                        format!("nodes[{i}].router.cases[{j}].type"),
+                        format!("{} is not a registered test function", case.test),
+                    ));
+                }
                 check_cat(
                     format!("nodes[{i}].router.cases[{j}].category_uuid"),
                     &case.category_uuid,

@@ -212,6 +212,7 @@ pub fn start<'a>(
     trigger: &Json,
     services: Services<'_>,
 ) -> Result<(Session, Sprint), EngineError> {
+    validate_trigger(trigger)?;
     let flow_uuid = trigger
         .pointer("/flow/uuid")
         .and_then(Json::as_str)
@@ -266,6 +267,32 @@ pub fn start<'a>(
     session.runs[0].had_input = session.input.is_some();
     m.run_until_wait(&mut session);
     Ok((session, m.finish()))
+}
+
+/// The checks goflow makes when reading a trigger, beyond its flow.
+fn validate_trigger(trigger: &Json) -> Result<(), EngineError> {
+    let kind = trigger
+        .get("type")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let event_type = trigger.pointer("/event/type").and_then(Json::as_str);
+    if kind == "campaign" && event_type.is_some_and(|t| t != "campaign_fired") {
+        return Err(EngineError::Trigger(
+            "campaign trigger event must be of type campaign_fired".into(),
+        ));
+    }
+    if let Some(km) = trigger.get("keyword_match") {
+        if km
+            .get("type")
+            .and_then(Json::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(EngineError::Trigger(
+                "field 'keyword_match.type' is required".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration", …}`.

@@ -80,6 +80,10 @@ impl Machine<'_, '_> {
                     }
                 }
                 let Some((cat_uuid, matched)) = chosen else {
+                    self.event(
+                        "failure",
+                        json!({ "text": "Router failed to pick a category" }),
+                    );
                     return Next::End(RunStatus::Failed);
                 };
                 let Some(category) = router.categories.iter().find(|c| c.uuid == cat_uuid) else {
