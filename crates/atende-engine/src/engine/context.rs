@@ -11,7 +11,7 @@ use crate::engine::Machine;
 use crate::session::{Run, Session};
 
 /// The top-level names of a run's context (what `@name` may refer to).
-pub(super) const CONTEXT_KEYS: &[&str] = &[
+pub const CONTEXT_KEYS: &[&str] = &[
     "child",
     "contact",
     "fields",

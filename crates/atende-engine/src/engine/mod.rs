@@ -27,6 +27,7 @@ mod trigger;
 mod webhook;
 
 pub use context::result_key;
+pub use context::CONTEXT_KEYS;
 pub use time::{format_time, normalise_times};
 
 use context::ContactValues;

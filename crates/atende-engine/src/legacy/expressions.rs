@@ -15,7 +15,7 @@ const TOP_LEVEL: &[&str] = &[
 ];
 
 /// URN schemes a legacy `@contact.<scheme>` may name.
-const URN_SCHEMES: &[&str] = &[
+pub(crate) const URN_SCHEMES: &[&str] = &[
     "tel",
     "tel_e164",
     "twitter",

@@ -336,30 +336,6 @@ fn list<'a>(a: &'a Value, key: &str) -> &'a [Value] {
         .unwrap_or(&[])
 }
 
-const URN_FIELDS: &[&str] = &[
-    "tel",
-    "twitter",
-    "twitterid",
-    "telegram",
-    "facebook",
-    "email",
-    "mailto",
-    "ext",
-    "whatsapp",
-    "viber",
-    "line",
-    "fcm",
-    "jiochat",
-    "wechat",
-    "discord",
-    "instagram",
-    "slack",
-    "vk",
-    "freshchat",
-    "rocketchat",
-    "webchat",
-];
-
 fn migrate_action(ctx: &mut Ctx, a: &Value, path: &str) -> Result<Value, LegacyError> {
     let kind = s(a.get("type"));
     let uuid = match a.get("uuid").and_then(Value::as_str) {
@@ -515,7 +491,7 @@ fn migrate_action(ctx: &mut Ctx, a: &Value, path: &str) -> Result<Value, LegacyE
                         json!(format!("{value} @(word_slice(contact.name, 1, -1))")),
                     );
                 }
-                f if f == "tel_e164" || URN_FIELDS.contains(&f) => {
+                f if super::expressions::URN_SCHEMES.contains(&f) => {
                     let scheme = if f == "tel_e164" { "tel" } else { f };
                     put("type", json!("add_contact_urn"));
                     put("uuid", json!(uuid));
@@ -874,7 +850,7 @@ fn migrate_rule_set(ctx: &mut Ctx, rs: &Value, path: &str) -> Result<(Value, Val
                 if key == "groups" {
                     operand = Some(operand_migrated.clone());
                     ui_type = "split_by_expression";
-                } else if URN_FIELDS.contains(&key) {
+                } else if key != "tel_e164" && super::expressions::URN_SCHEMES.contains(&key) {
                     operand = Some(format!("@(default(urn_parts(urns.{key}).path, \"\"))"));
                     ui_config.insert("operand".into(), json!({"id": key, "type": "scheme"}));
                     ui_type = "split_by_contact_field";

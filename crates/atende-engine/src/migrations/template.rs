@@ -12,29 +12,12 @@
 use atende_excellent::parser::{parse, precedence, BinOp, Expr};
 use atende_excellent::template::{find_close, scan_identifier};
 
-/// The names an `@name…` identifier may start with to be an expression (goflow's
-/// top-level context keys); anything else after `@` is literal text.
-const TOP_LEVEL: &[&str] = &[
-    "child",
-    "contact",
-    "fields",
-    "globals",
-    "input",
-    "legacy_extra",
-    "locals",
-    "node",
-    "parent",
-    "results",
-    "resume",
-    "run",
-    "ticket",
-    "trigger",
-    "urns",
-    "webhook",
-];
-
+/// Whether `@name…` starts an expression: only goflow's top-level context keys do;
+/// anything else after `@` is literal text.
 fn is_top_level(name: &str) -> bool {
-    TOP_LEVEL.iter().any(|t| t.eq_ignore_ascii_case(name))
+    crate::engine::CONTEXT_KEYS
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
 }
 
 /// Rewrites every expression of `src` with `tx`, which returns whether it changed the

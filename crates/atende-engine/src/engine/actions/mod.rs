@@ -76,3 +76,52 @@ impl Machine<'_, '_> {
         }
     }
 }
+
+/// Who a broadcast or a started session goes to, as written in the action.
+pub(super) struct Recipients<'r> {
+    pub urns: &'r [String],
+    pub contacts: &'r [serde_json::Value],
+    pub groups: &'r [crate::definition::action::AssetRef],
+    pub contact_query: &'r str,
+}
+
+impl Machine<'_, '_> {
+    /// Writes the evaluated recipients into an event's data (`urns`, `contacts`,
+    /// `groups`, `contact_query`), leaving out the empty ones as goflow does.
+    pub(super) fn add_recipients(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        to: Recipients<'_>,
+        data: &mut serde_json::Value,
+    ) {
+        let urns: Vec<String> = to
+            .urns
+            .iter()
+            .map(|u| self.text(session, idx, u))
+            .filter(|u| !u.is_empty())
+            .collect();
+        if !urns.is_empty() {
+            data["urns"] = json!(urns);
+        }
+        if !to.contacts.is_empty() {
+            data["contacts"] = json!(to.contacts);
+        }
+        let groups: Vec<serde_json::Value> = self
+            .resolve_assets(
+                session,
+                idx,
+                to.groups,
+                crate::engine::asset_refs::AssetKind::Group,
+            )
+            .iter()
+            .map(|g| json!({ "uuid": g["uuid"], "name": g["name"] }))
+            .collect();
+        if !groups.is_empty() {
+            data["groups"] = json!(groups);
+        }
+        if !to.contact_query.is_empty() {
+            data["contact_query"] = json!(self.text(session, idx, to.contact_query));
+        }
+    }
+}

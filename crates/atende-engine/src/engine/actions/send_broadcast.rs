@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::definition::action::{Action, SendBroadcast};
 use crate::definition::Flow;
-use crate::engine::asset_refs::AssetKind;
+use crate::engine::actions::Recipients;
 use crate::engine::Machine;
 use crate::session::Session;
 
@@ -63,29 +63,17 @@ impl Machine<'_, '_> {
             translations.insert(lang, t);
         }
         let mut data = json!({ "translations": translations, "base_language": flow.language });
-        let urns: Vec<String> = a
-            .urns
-            .iter()
-            .map(|u| self.text(session, idx, u))
-            .filter(|u| !u.is_empty())
-            .collect();
-        if !urns.is_empty() {
-            data["urns"] = json!(urns);
-        }
-        if !a.contacts.is_empty() {
-            data["contacts"] = json!(a.contacts);
-        }
-        let groups: Vec<Json> = self
-            .resolve_assets(session, idx, &a.groups, AssetKind::Group)
-            .iter()
-            .map(|g| json!({ "uuid": g["uuid"], "name": g["name"] }))
-            .collect();
-        if !groups.is_empty() {
-            data["groups"] = json!(groups);
-        }
-        if !a.contact_query.is_empty() {
-            data["contact_query"] = json!(self.text(session, idx, &a.contact_query));
-        }
+        self.add_recipients(
+            session,
+            idx,
+            Recipients {
+                urns: &a.urns,
+                contacts: &a.contacts,
+                groups: &a.groups,
+                contact_query: &a.contact_query,
+            },
+            &mut data,
+        );
         // nobody to send to: nothing happens (goflow's no-op)
         let has = |k: &str| data.get(k).is_some_and(|v| v != "");
         if !["urns", "contacts", "groups", "contact_query"]
