@@ -22,6 +22,10 @@ pub enum ConformanceCommand {
     Runner {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// `legacy`: also require migrated expressions to render what the old RapidPro
+        /// evaluator rendered (goflow's own test only checks where errors happen).
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -30,10 +34,15 @@ pub fn run(command: ConformanceCommand) -> anyhow::Result<ExitCode> {
         ConformanceCommand::Expressions { files, strict } => {
             expressions::run_files(&files, expressions::Options { strict })?
         }
-        ConformanceCommand::Runner { dirs } => {
+        ConformanceCommand::Runner { dirs, strict } => {
             let mut report = Report::default();
             for dir in &dirs {
-                report.merge(atende_conformance::runner::run_dir(dir)?);
+                let legacy = dir.file_name().is_some_and(|n| n == "legacy");
+                report.merge(if strict && legacy {
+                    atende_conformance::runner::legacy::run_dir_strict(dir)?
+                } else {
+                    atende_conformance::runner::run_dir(dir)?
+                });
             }
             report
         }
