@@ -90,6 +90,12 @@ impl Assets {
         json: &Json,
         uuids: &mut dyn UuidSource,
     ) -> Result<Assets, EngineError> {
+        Self::from_json(&Self::migrate_json(json, uuids)?)
+    }
+
+    /// The asset file with every flow migrated to the current spec (what
+    /// [`Assets::from_json_migrating`] reads; the server stores this form).
+    pub fn migrate_json(json: &Json, uuids: &mut dyn UuidSource) -> Result<Json, EngineError> {
         let mut json = json.clone();
         if let Some(flows) = json.get_mut("flows").and_then(Json::as_array_mut) {
             for flow in flows.iter_mut() {
@@ -101,9 +107,8 @@ impl Assets {
                 }
             }
         }
-        let json = crate::migrations::migrate_assets(json, uuids)
-            .map_err(|e| EngineError::Assets(e.to_string()))?;
-        Self::from_json(&json)
+        crate::migrations::migrate_assets(json, uuids)
+            .map_err(|e| EngineError::Assets(e.to_string()))
     }
 
     /// Reads an asset file whose flows are already at the current spec.

@@ -1,0 +1,309 @@
+//! Atende's storage: SQLite in WAL mode by default (`./data/atende.db`), PostgreSQL when
+//! the URL says `postgres://`. One SQL dialect serves both through sqlx's `Any` driver, so
+//! the same code and the same tests run on each.
+//!
+//! Concurrency rules the server relies on:
+//! - writes happen in [`Tx`], a transaction; on SQLite every write transaction also holds
+//!   one in-process mutex, because SQLite has one writer and an upgrade from a read lock
+//!   can fail instead of waiting;
+//! - one sprint at a time per contact, across instances: [`Store::lock_contact`] takes a
+//!   lease row (`contact_locks`) that a crashed instance's lease outlives only until it
+//!   expires;
+//! - scheduled fires and outbox rows are claimed with a lease in one `UPDATE` whose
+//!   condition is re-checked under the row lock, so two instances never take the same row.
+
+pub mod channels;
+pub mod contacts;
+pub mod fires;
+pub mod flows;
+pub mod messages;
+pub mod migrations;
+pub mod sessions;
+pub mod tokens;
+pub mod workspaces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row};
+
+pub use channels::Channel;
+pub use contacts::ContactRecord;
+pub use fires::Fire;
+pub use messages::{Message, NewMessage, OutboxItem};
+pub use workspaces::Workspace;
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Migration(String),
+    #[error("stored {what} is damaged: {why}")]
+    Corrupt { what: String, why: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("could not lock contact {0}: another instance holds it")]
+    Busy(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A connection pool plus the rules above.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite's single writer, taken by every [`Tx`] on that backend.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating a SQLite file and its folder when needed) and migrates.
+    /// `url` is `sqlite://PATH`, `sqlite::memory:` or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "database URL must start with sqlite: or postgres:// (got {:?})",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let mut url = url.to_string();
+        if backend == Backend::Sqlite && url != "sqlite::memory:" {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if let Some(parent) = std::path::Path::new(&path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            if !url.contains('?') {
+                url.push_str("?mode=rwc");
+            }
+        }
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(match (backend, url.as_str()) {
+                // each connection to :memory: would be its own empty database
+                (Backend::Sqlite, "sqlite::memory:") => 1,
+                (Backend::Sqlite, _) => 4,
+                (Backend::Postgres, _) => 10,
+            });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        let store = Store {
+            pool,
+            backend,
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        migrations::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(Tx { tx, _writer: guard })
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Takes the contact's processing lease for `owner` (an instance + task id), waiting up
+    /// to `wait` while another holder has it. The lease lasts `lease` so that a crashed
+    /// holder cannot block the contact for ever; hold it shorter than that.
+    pub async fn lock_contact(
+        &self,
+        workspace: &str,
+        contact: &str,
+        owner: &str,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let now = wall_now();
+            let expires = now + jiff::SignedDuration::try_from(lease).unwrap_or_default();
+            let mut tx = self.begin().await?;
+            let taken = sqlx::query(
+                "INSERT INTO contact_locks (workspace_id, contact_uuid, owner, expires_on) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (workspace_id, contact_uuid) DO UPDATE SET owner = excluded.owner, expires_on = excluded.expires_on
+                 WHERE contact_locks.expires_on < $5 OR contact_locks.owner = $3",
+            )
+            .bind(workspace)
+            .bind(contact)
+            .bind(owner)
+            .bind(time_text(expires))
+            .bind(time_text(now))
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected()
+                > 0;
+            tx.commit().await?;
+            if taken {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StoreError::Busy(contact.into()));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    /// Gives the lease back (only if `owner` still holds it).
+    pub async fn unlock_contact(&self, workspace: &str, contact: &str, owner: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM contact_locks WHERE workspace_id = $1 AND contact_uuid = $2 AND owner = $3",
+        )
+        .bind(workspace)
+        .bind(contact)
+        .bind(owner)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+}
+
+/// A write transaction (and, on SQLite, the writer mutex). Dropped without
+/// [`Tx::commit`], it rolls back.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, Any>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Next value of a per-workspace counter (contact ids, message order).
+    pub async fn next_counter(&mut self, workspace: &str, name: &str) -> Result<i64> {
+        let value: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (workspace_id, name, value) VALUES ($1, $2, 1)
+             ON CONFLICT (workspace_id, name) DO UPDATE SET value = counters.value + 1
+             RETURNING value",
+        )
+        .bind(workspace)
+        .bind(name)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(value)
+    }
+}
+
+/// The wall clock. The store is part of the shell, so reading it here is allowed.
+pub fn wall_now() -> Timestamp {
+    #[allow(clippy::disallowed_methods)]
+    Timestamp::now()
+}
+
+fn now_text(_store: &Store) -> String {
+    time_text(wall_now())
+}
+
+/// Fixed-width UTC text (`2026-11-26T03:01:59.123456Z`): sorts like the instant it names
+/// on both backends.
+pub fn time_text(ts: Timestamp) -> String {
+    let dt = ts.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1000
+    )
+}
+
+/// Reads a column, naming it when the stored value is not what it should be.
+fn col<T>(row: &AnyRow, name: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    row.try_get(name).map_err(|e| StoreError::Corrupt {
+        what: name.into(),
+        why: e.to_string(),
+    })
+}
+
+fn json_col(row: &AnyRow, name: &str) -> Result<serde_json::Value> {
+    let text: String = col(row, name)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+        what: name.into(),
+        why: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_text_is_fixed_width_and_sorts() {
+        let a: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        let b: Timestamp = "2026-01-02T03:04:05.5Z".parse().unwrap();
+        assert_eq!(time_text(a), "2026-01-02T03:04:05.000000Z");
+        assert_eq!(time_text(b), "2026-01-02T03:04:05.500000Z");
+        assert!(time_text(a) < time_text(b));
+    }
+}

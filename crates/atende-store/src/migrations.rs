@@ -1,0 +1,250 @@
+//! Versioned schema migrations, run at start. One SQL dialect serves both backends: only
+//! `TEXT` and `BIGINT` columns, timestamps as fixed-width UTC text (so they sort), JSON as
+//! text. Every row belongs to a workspace.
+
+use sqlx::Executor;
+
+use crate::{Backend, Store, StoreError};
+
+/// `(version, name, statements)`; append only, never edit a shipped migration.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial schema", V1)];
+
+const V1: &str = r#"
+CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    created_on TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL,
+    created_on TEXT NOT NULL
+);
+CREATE TABLE counters (
+    workspace_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+);
+CREATE TABLE channels (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    channel_type TEXT NOT NULL,
+    address TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE TABLE contacts (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    uuid TEXT NOT NULL,
+    id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE TABLE contact_urns (
+    workspace_id TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    priority BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, identity)
+);
+CREATE INDEX contact_urns_contact ON contact_urns (workspace_id, contact_uuid);
+CREATE TABLE contact_groups (
+    workspace_id TEXT NOT NULL,
+    group_uuid TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, group_uuid, contact_uuid)
+);
+CREATE INDEX contact_groups_contact ON contact_groups (workspace_id, contact_uuid);
+CREATE TABLE contact_locks (
+    workspace_id TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, contact_uuid)
+);
+CREATE TABLE fields (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    key TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value_type TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, key)
+);
+CREATE TABLE groups (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE TABLE globals (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, key)
+);
+CREATE TABLE flows (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    flow_type TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    definition TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE TABLE flow_revisions (
+    workspace_id TEXT NOT NULL,
+    flow_uuid TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    definition TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, flow_uuid, revision)
+);
+CREATE TABLE triggers (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    uuid TEXT NOT NULL,
+    trigger_type TEXT NOT NULL,
+    keywords TEXT NOT NULL,
+    match_type TEXT NOT NULL,
+    flow_uuid TEXT NOT NULL,
+    include_groups TEXT NOT NULL,
+    exclude_groups TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE TABLE sessions (
+    workspace_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE INDEX sessions_contact ON sessions (workspace_id, contact_uuid, status);
+CREATE TABLE runs (
+    workspace_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    session_uuid TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    flow_uuid TEXT NOT NULL,
+    status TEXT NOT NULL,
+    results TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    exited_on TEXT,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE INDEX runs_flow ON runs (workspace_id, flow_uuid);
+CREATE TABLE messages (
+    workspace_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    channel_uuid TEXT NOT NULL,
+    urn TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    text TEXT NOT NULL,
+    attachments TEXT NOT NULL,
+    quick_replies TEXT NOT NULL,
+    status TEXT NOT NULL,
+    external_id TEXT,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+CREATE UNIQUE INDEX messages_external ON messages (workspace_id, channel_uuid, external_id);
+CREATE INDEX messages_contact ON messages (workspace_id, contact_uuid, seq);
+CREATE INDEX messages_pending ON messages (status, direction);
+CREATE TABLE outbox (
+    workspace_id TEXT NOT NULL,
+    msg_uuid TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_on TEXT NOT NULL,
+    claimed_until TEXT NOT NULL,
+    last_error TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, msg_uuid)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_on);
+CREATE TABLE fires (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    contact_uuid TEXT NOT NULL,
+    session_uuid TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sprint BIGINT NOT NULL,
+    due_on TEXT NOT NULL,
+    claimed_until TEXT NOT NULL
+);
+CREATE INDEX fires_due ON fires (due_on);
+CREATE INDEX fires_session ON fires (workspace_id, session_uuid);
+CREATE TABLE webhook_calls (
+    workspace_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    session_uuid TEXT NOT NULL,
+    url TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_code BIGINT NOT NULL,
+    elapsed_ms BIGINT NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, uuid)
+);
+"#;
+
+/// Applies every migration not yet recorded, each in its own transaction. On PostgreSQL
+/// an advisory lock keeps several instances starting at once from racing.
+pub async fn run(store: &Store) -> Result<(), StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    if store.backend == Backend::Postgres {
+        conn.execute("SELECT pg_advisory_lock(7340001)").await?;
+    }
+    let result = apply(store, &mut conn).await;
+    if store.backend == Backend::Postgres {
+        conn.execute("SELECT pg_advisory_unlock(7340001)").await?;
+    }
+    result
+}
+
+async fn apply(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_on TEXT NOT NULL)",
+    )
+    .await?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            tx.execute(statement)
+                .await
+                .map_err(|e| StoreError::Migration(format!("migration {version} ({name}): {e}")))?;
+        }
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_on) VALUES ($1, $2, $3)",
+        )
+        .bind(version)
+        .bind(*name)
+        .bind(crate::now_text(store))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}
