@@ -91,7 +91,7 @@ pub struct Contact {
     pub groups: Vec<GroupRef>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, FieldValue>,
-    /// Open tickets: `{"uuid", "status", "topic", "assignee"?}`.
+    /// Tickets, open and closed: `{"uuid", "status", "topic", "assignee"?}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tickets: Vec<serde_json::Value>,
 }
@@ -288,6 +288,22 @@ pub fn ticket_context(ticket: &serde_json::Value) -> Value {
 /// `status`, `uuid`, `urn` or a URN scheme. `None` when the query uses something this
 /// evaluator does not understand, so the caller can leave membership as it was.
 pub fn query_matches(contact: &Contact, query: &str, defs: &[FieldDef]) -> Option<bool> {
+    query_matches_in(
+        &atende_excellent::Environment::default(),
+        contact,
+        query,
+        defs,
+    )
+}
+
+/// [`query_matches`] in an environment: dates in the query (`last_seen_on >= 2026-01-01`,
+/// datetime fields) are read in its date format and compared by day in its timezone.
+pub fn query_matches_in(
+    env: &atende_excellent::Environment,
+    contact: &Contact,
+    query: &str,
+    defs: &[FieldDef],
+) -> Option<bool> {
     if query.contains('(') {
         return None;
     }
@@ -295,7 +311,7 @@ pub fn query_matches(contact: &Contact, query: &str, defs: &[FieldDef]) -> Optio
     for alternative in split_keyword(query, "OR") {
         let mut all = true;
         for condition in split_keyword(&alternative, "AND") {
-            all &= condition_matches(contact, condition.trim(), defs)?;
+            all &= condition_matches(env, contact, condition.trim(), defs)?;
         }
         any |= all;
     }
@@ -332,7 +348,12 @@ fn split_keyword(text: &str, keyword: &str) -> Vec<String> {
     parts
 }
 
-fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> Option<bool> {
+fn condition_matches(
+    env: &atende_excellent::Environment,
+    contact: &Contact,
+    condition: &str,
+    defs: &[FieldDef],
+) -> Option<bool> {
     let ops = ["!=", ">=", "<=", "=", "~", ">", "<"];
     let (pos, op) = ops
         .iter()
@@ -363,6 +384,11 @@ fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> O
         "language" => return text_cmp(Some(contact.language.as_str()).filter(|n| !n.is_empty())),
         "status" => return text_cmp(Some(contact.status.as_str())),
         "uuid" => return text_cmp(Some(contact.uuid.as_str())),
+        "created_on" => {
+            let on = Some(contact.created_on.as_str()).filter(|s| !s.is_empty());
+            return date_matches(env, on, op, &value);
+        }
+        "last_seen_on" => return date_matches(env, contact.last_seen_on.as_deref(), op, &value),
         _ => {}
     }
     if key == "urn" || URN_SCHEMES.contains(&key.as_str()) {
@@ -430,6 +456,7 @@ fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> O
             })
         }
         "text" => text_cmp(stored.map(|f| f.text.as_str())),
+        "datetime" => date_matches(env, stored.and_then(|f| f.datetime.as_deref()), op, &value),
         "state" | "district" | "ward" => {
             let v = stored.and_then(|f| match def.value_type.as_str() {
                 "state" => f.state.as_deref(),
@@ -441,6 +468,38 @@ fn condition_matches(contact: &Contact, condition: &str, defs: &[FieldDef]) -> O
         }
         _ => None,
     }
+}
+
+/// Compares a stored timestamp with a date of the query, by whole days in the
+/// environment's timezone: `= d` is any time that day, `> d` from the next day on,
+/// `>= d` from that day on, `< d` before it, `<= d` up to its end. Unset never matches
+/// (except `!=`).
+fn date_matches(
+    env: &atende_excellent::Environment,
+    actual: Option<&str>,
+    op: &str,
+    value: &str,
+) -> Option<bool> {
+    let day = atende_excellent::dates::parse_date_text(env, value)?;
+    let start = day.to_zoned(env.timezone.clone()).ok()?.timestamp();
+    let end = day
+        .tomorrow()
+        .ok()?
+        .to_zoned(env.timezone.clone())
+        .ok()?
+        .timestamp();
+    let Some(actual) = actual.and_then(|a| a.parse::<jiff::Timestamp>().ok()) else {
+        return Some(op == "!=");
+    };
+    Some(match op {
+        "=" => start <= actual && actual < end,
+        "!=" => !(start <= actual && actual < end),
+        ">" => actual >= end,
+        ">=" => actual >= start,
+        "<" => actual < start,
+        "<=" => actual < end,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -512,6 +571,44 @@ mod tests {
         assert_eq!(query_matches(&c, "tel ~ +1718", &d), Some(true));
         assert_eq!(query_matches(&c, "name = \"\" OR age = 50", &d), Some(true));
         assert_eq!(query_matches(&c, "(age = 1)", &d), None);
+    }
+
+    #[test]
+    fn date_queries_compare_whole_days() {
+        let c = Contact::from_json(&json!({
+            "uuid": "u", "created_on": "2018-06-20T11:40:30Z",
+            "last_seen_on": "2026-02-03T11:40:30.123456789Z",
+            "fields": {"vencimento": {"text": "2026-12-10", "datetime": "2026-12-10T00:00:00-03:00"}}
+        }))
+        .unwrap();
+        let d = defs();
+        assert_eq!(
+            query_matches(&c, "last_seen_on >= 2026-01-01", &d),
+            Some(true)
+        );
+        assert_eq!(
+            query_matches(&c, "last_seen_on = 2026-02-03", &d),
+            Some(true)
+        );
+        assert_eq!(
+            query_matches(&c, "last_seen_on > 2026-02-03", &d),
+            Some(false)
+        );
+        assert_eq!(
+            query_matches(&c, "last_seen_on <= 2026-02-03", &d),
+            Some(true)
+        );
+        assert_eq!(query_matches(&c, "created_on < 2019-01-01", &d), Some(true));
+        assert_eq!(query_matches(&c, "vencimento > 2026-12-09", &d), Some(true));
+        let unseen = Contact::from_json(&json!({"uuid": "u"})).unwrap();
+        assert_eq!(
+            query_matches(&unseen, "last_seen_on >= 2026-01-01", &d),
+            Some(false)
+        );
+        assert_eq!(
+            query_matches(&unseen, "last_seen_on != 2026-01-01", &d),
+            Some(true)
+        );
     }
 
     #[test]

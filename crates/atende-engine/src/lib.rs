@@ -11,5 +11,7 @@ pub mod engine;
 pub mod events;
 pub mod legacy;
 pub mod migrations;
+pub mod modifiers;
 pub mod services;
 pub mod session;
+pub mod urns;

@@ -176,6 +176,12 @@ pub trait Classifier {
     fn classify(&mut self, text: &str) -> Result<Classification, String>;
 }
 
+/// Whether a URN already belongs to another contact. The host's store knows; the engine
+/// asks before it adds a URN to a contact, and reports `urn:taken` instead when it does.
+pub trait UrnClaims {
+    fn is_taken(&mut self, contact: &crate::contact::Contact, urn: &str) -> bool;
+}
+
 /// An e-mail service that accepts every message and sends nothing (goflow's test stub).
 #[derive(Debug, Default)]
 pub struct NullEmail;

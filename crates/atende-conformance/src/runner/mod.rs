@@ -13,6 +13,7 @@ pub mod actions;
 pub mod flows;
 pub mod legacy;
 pub mod migrations;
+pub mod modifiers;
 pub mod resumes;
 pub mod routers;
 pub mod triggers;
@@ -28,12 +29,13 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         "routers" => routers::run_dir(dir),
         "resumes" => resumes::run_dir(dir),
         "triggers" => triggers::run_dir(dir),
+        "modifiers" => modifiers::run_dir(dir),
         other => {
             let mut report = Report::default();
             report.fail(
                 other,
                 format!(
-                    "no runner for fixture folder '{other}' yet (supported: actions, flows, legacy, migrations, resumes, routers, triggers)"
+                    "no runner for fixture folder '{other}' yet (supported: actions, flows, legacy, migrations, modifiers, resumes, routers, triggers)"
                 ),
             );
             Ok(report)

@@ -78,13 +78,17 @@ impl Machine<'_, '_> {
     /// The `error` event for an asset a flow names that the assets lack
     /// (`Missing dependency: group[uuid=…,name=…]`, code `dependency:missing`).
     pub(super) fn missing_dependency(&mut self, what: &str, identity: &str, name: &str) {
-        self.event(
-            "error",
-            json!({
-                "text": format!("Missing dependency: {what}[uuid={identity},name={name}]"),
-                "code": "dependency:missing",
-                "extra": { "identity": identity, "type": what },
-            }),
-        );
+        self.event("error", missing_dependency_data(what, identity, name));
     }
+}
+
+/// The data of the `error` event for a missing asset: fields are named by key, other
+/// assets by UUID.
+pub(crate) fn missing_dependency_data(what: &str, identity: &str, name: &str) -> Json {
+    let by = if what == "field" { "key" } else { "uuid" };
+    json!({
+        "text": format!("Missing dependency: {what}[{by}={identity},name={name}]"),
+        "code": "dependency:missing",
+        "extra": { "identity": identity, "type": what },
+    })
 }

@@ -1,14 +1,37 @@
 //! Typed contact field values: the text with its number, datetime and location readings.
 
 use atende_excellent::locations::Level;
-use atende_excellent::Value;
+use atende_excellent::{Environment, Value};
 
-use crate::contact::FieldValue;
-use crate::engine::Machine;
+use crate::contact::{Contact, FieldValue};
+use crate::engine::Assets;
 
-impl Machine<'_, '_> {
-    /// A field value typed for storage (`text` always; `number` when it reads as one).
-    pub(super) fn field_value(&self, key: &str, text: &str) -> FieldValue {
+/// A field value typed for storage (`text` always; `number` when it reads as one;
+/// `datetime` when it reads as a date, in the contact's timezone; locations for fields
+/// of a location type).
+pub(crate) fn field_value(
+    env: &Environment,
+    assets: &Assets,
+    contact: &Contact,
+    key: &str,
+    text: &str,
+) -> FieldValue {
+    Typer {
+        env,
+        assets,
+        contact,
+    }
+    .field_value(key, text)
+}
+
+struct Typer<'a> {
+    env: &'a Environment,
+    assets: &'a Assets,
+    contact: &'a Contact,
+}
+
+impl Typer<'_> {
+    fn field_value(&self, key: &str, text: &str) -> FieldValue {
         let mut v = FieldValue {
             text: text.to_string(),
             ..FieldValue::default()

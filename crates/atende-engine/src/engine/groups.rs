@@ -2,17 +2,19 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::contact::GroupRef;
-use crate::engine::Machine;
+use atende_excellent::Environment;
+
+use crate::contact::{Contact, GroupRef};
+use crate::engine::{Assets, Machine};
 
 /// The query of a smart group, `None` for a manual one.
-pub(super) fn group_query(g: &Json) -> Option<&str> {
+pub(crate) fn group_query(g: &Json) -> Option<&str> {
     g.get("query")
         .and_then(Json::as_str)
         .filter(|q| !q.trim().is_empty())
 }
 
-pub(super) fn asset_ref(g: &Json) -> GroupRef {
+pub(crate) fn asset_ref(g: &Json) -> GroupRef {
     GroupRef {
         uuid: g
             .get("uuid")
@@ -27,45 +29,62 @@ pub(super) fn asset_ref(g: &Json) -> GroupRef {
     }
 }
 
+/// Whether the contact may be in groups: only active contacts are.
+pub(crate) fn is_active(contact: &Contact) -> bool {
+    matches!(contact.status.as_str(), "" | "active")
+}
+
+/// Brings the contact's smart (query) groups up to date after a change, returning the
+/// `contact_groups_changed` data when membership moved. Queries this engine cannot
+/// evaluate leave membership as it was.
+pub(crate) fn reevaluate(
+    env: &Environment,
+    assets: &Assets,
+    contact: &mut Contact,
+) -> Option<Json> {
+    let active = is_active(contact);
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    for g in &assets.groups {
+        let Some(query) = group_query(g) else {
+            continue;
+        };
+        let r = asset_ref(g);
+        let member = contact.groups.iter().any(|x| x.uuid == r.uuid);
+        let should = active
+            && crate::contact::query_matches_in(env, contact, query, &assets.fields)
+                .unwrap_or(member);
+        if should && !member {
+            added.push(json!({ "uuid": r.uuid, "name": r.name }));
+            contact.groups.push(r);
+        } else if !should && member {
+            contact.groups.retain(|x| x.uuid != r.uuid);
+            removed.push(json!({ "uuid": r.uuid, "name": r.name }));
+        }
+    }
+    if added.is_empty() && removed.is_empty() {
+        return None;
+    }
+    let mut data = json!({});
+    if !added.is_empty() {
+        data["groups_added"] = json!(added);
+    }
+    if !removed.is_empty() {
+        data["groups_removed"] = json!(removed);
+    }
+    Some(data)
+}
+
 impl Machine<'_, '_> {
     pub(super) fn contact_is_active(&self) -> bool {
-        matches!(self.contact.status.as_str(), "" | "active")
+        is_active(self.contact)
     }
 
-    /// Brings the contact's smart (query) groups up to date after a change, emitting
-    /// `contact_groups_changed` when membership moved. Queries this engine cannot
-    /// evaluate leave membership as it was.
+    /// Brings the contact's smart groups up to date, emitting `contact_groups_changed`
+    /// when membership moved.
     pub(super) fn reevaluate_groups(&mut self) {
-        let active = self.contact_is_active();
-        let mut added = Vec::new();
-        let mut removed = Vec::new();
-        for g in &self.assets.groups {
-            let Some(query) = group_query(g) else {
-                continue;
-            };
-            let r = asset_ref(g);
-            let member = self.contact.groups.iter().any(|x| x.uuid == r.uuid);
-            let should = active
-                && crate::contact::query_matches(self.contact, query, &self.assets.fields)
-                    .unwrap_or(member);
-            if should && !member {
-                added.push(json!({ "uuid": r.uuid, "name": r.name }));
-                self.contact.groups.push(r);
-            } else if !should && member {
-                self.contact.groups.retain(|x| x.uuid != r.uuid);
-                removed.push(json!({ "uuid": r.uuid, "name": r.name }));
-            }
+        if let Some(data) = reevaluate(self.env, self.assets, self.contact) {
+            self.event("contact_groups_changed", data);
         }
-        if added.is_empty() && removed.is_empty() {
-            return;
-        }
-        let mut data = json!({});
-        if !added.is_empty() {
-            data["groups_added"] = json!(added);
-        }
-        if !removed.is_empty() {
-            data["groups_removed"] = json!(removed);
-        }
-        self.event("contact_groups_changed", data);
     }
 }

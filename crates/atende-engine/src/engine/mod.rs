@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::contact::{Contact, FieldDef};
 use crate::definition::Flow;
 use crate::events::Event;
-use crate::services::{Classifier, Clock, EmailService, HttpService, UuidSource};
+use crate::services::{Classifier, Clock, EmailService, HttpService, UrnClaims, UuidSource};
 use crate::session::{RunStatus, Session, SessionStatus};
 
 mod actions;
@@ -19,19 +19,22 @@ mod asset_refs;
 mod context;
 mod evaluate;
 mod field_value;
-mod groups;
+pub(crate) mod groups;
+mod modify;
 mod router;
 mod run_loop;
 mod time;
 mod trigger;
 mod webhook;
 
+pub(crate) use asset_refs::missing_dependency_data;
 pub use context::result_key;
 pub use context::CONTEXT_KEYS;
+pub(crate) use field_value::field_value;
+pub(crate) use time::go_time;
 pub use time::{format_time, normalise_times};
 
 use context::ContactValues;
-use time::go_time;
 use trigger::{input_from_event, input_from_msg, trigger_json};
 
 /// Where legacy flows' relative media paths point (goflow's test default).
@@ -49,6 +52,24 @@ pub const MAX_WEBHOOK_TRACE_CHARS: usize = 10_000;
 
 /// Biggest webhook response body read; a bigger one counts as a connection error.
 pub const MAX_WEBHOOK_RESPONSE_BYTES: usize = 100_000;
+
+/// Lengths the engine cuts contact values to (goflow's engine settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest contact field value kept (goflow's default 640).
+    pub max_field_chars: usize,
+    /// Longest contact name kept (goflow's default 128).
+    pub max_name_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_field_chars: 640,
+            max_name_chars: 128,
+        }
+    }
+}
 
 /// Everything a flow may refer to: flows, fields, groups, channels, globals.
 #[derive(Clone, Debug, Default)]
@@ -160,6 +181,9 @@ pub struct Services<'a> {
     /// Hosts webhooks may not call (`url:blocked`), e.g. a messaging API that must only
     /// be reached through a channel.
     pub blocked_hosts: &'a [&'a str],
+    /// Asked before a URN is added to a contact; without one no URN is taken.
+    pub urn_claims: Option<&'a mut dyn UrnClaims>,
+    pub limits: Limits,
 }
 
 impl<'a> Services<'a> {
@@ -177,6 +201,35 @@ impl<'a> Services<'a> {
             email: None,
             classifier: None,
             blocked_hosts: &[],
+            urn_claims: None,
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn with_urn_claims(mut self, claims: &'a mut dyn UrnClaims) -> Services<'a> {
+        self.urn_claims = Some(claims);
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Services<'a> {
+        self.limits = limits;
+        self
+    }
+
+    /// A new event stamped now: its v7 UUID is drawn first, then `created_on`, as goflow
+    /// does (both take a clock tick).
+    pub(crate) fn new_event(&mut self, event_type: &'static str, data: Json) -> Event {
+        let uuid = self.uuids.new_v7(self.clock);
+        let created_on = time::format_time(self.clock.now());
+        let data = match data {
+            Json::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        Event {
+            uuid,
+            event_type,
+            created_on,
+            data,
         }
     }
 

@@ -8,7 +8,6 @@ use crate::definition::{Flow, Wait};
 use crate::engine::context::result_key;
 use crate::engine::time::format_time;
 use crate::engine::{Machine, Next, Sprint, MAX_STEPS_PER_SPRINT};
-use crate::events::Event;
 use crate::session::{Run, RunStatus, Session, SessionStatus, Step};
 
 /// `{"uuid", "name"}` (plus `revision` when set) of a flow.
@@ -36,18 +35,8 @@ impl<'a> Machine<'a, '_> {
     }
 
     pub(super) fn event(&mut self, event_type: &'static str, data: Json) {
-        let uuid = self.v7();
-        let created_on = self.now();
-        let data = match data {
-            Json::Object(m) => m,
-            _ => Map::new(),
-        };
-        self.sprint.events.push(Event {
-            uuid,
-            event_type,
-            created_on,
-            data,
-        });
+        let event = self.services.new_event(event_type, data);
+        self.sprint.events.push(event);
     }
 
     pub(super) fn start_run(

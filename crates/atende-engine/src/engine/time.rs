@@ -19,7 +19,7 @@ pub fn normalise_times(json: Json) -> Json {
 }
 
 /// A timestamp text in Go's RFC3339Nano form, or `None` when `s` is not one.
-pub(super) fn go_time(s: &str) -> Option<String> {
+pub(crate) fn go_time(s: &str) -> Option<String> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[10] != b'T' {
         return None;

@@ -10,6 +10,7 @@ use serde_json::{json, Value as Json};
 use crate::definition::action::OpenTicket;
 use crate::definition::Node;
 use crate::engine::Machine;
+use crate::modifiers::{Modifier, Ref, TicketOpen};
 use crate::session::Session;
 
 impl Machine<'_, '_> {
@@ -63,22 +64,19 @@ impl Machine<'_, '_> {
         // older flows put the note in `body`
         let note_template = if a.note.is_empty() { &a.body } else { &a.note };
         let note = self.text(session, idx, note_template).trim().to_string();
-        let uuid = self.v7();
-        let mut ticket = json!({ "uuid": uuid, "status": "open" });
-        if let Some(t) = &topic {
-            ticket["topic"] = t.clone();
-        }
-        if let Some(assignee) = assignee {
-            ticket["assignee"] = assignee;
-        }
-        self.contact.tickets.push(ticket.clone());
-        self.event("ticket_opened", json!({ "ticket": ticket }));
-        if !note.is_empty() {
-            self.event(
-                "ticket_note_added",
-                json!({ "ticket_uuid": uuid, "note": note }),
-            );
-        }
+        let opened = self.contact.tickets.len();
+        self.apply_modifier(&Modifier::TicketOpen(TicketOpen {
+            topic: topic.as_ref().map(Ref::of),
+            assignee: assignee.as_ref().map(Ref::of),
+            note,
+        }));
+        let Some(uuid) = self.contact.tickets[opened..]
+            .first()
+            .and_then(|t| t.get("uuid").and_then(Json::as_str))
+            .map(str::to_owned)
+        else {
+            return;
+        };
         // the node's router reads this to take its Success exit
         session.runs[idx]
             .locals
@@ -95,7 +93,6 @@ impl Machine<'_, '_> {
                 None,
             );
         }
-        self.reevaluate_groups();
     }
     /// The user a ticket is assigned to, by UUID or by an e-mail template; an unknown
     /// e-mail is reported and the ticket opened unassigned.

@@ -4,10 +4,9 @@
 //! {"uuid": "6b5c4d3e-2f10-4b0c-9d8e-7f6a5b4c3d2e", "type": "set_contact_language", "language": "por"}
 //! ```
 
-use serde_json::json;
-
 use crate::definition::action::SetContactLanguage;
 use crate::engine::Machine;
+use crate::modifiers::{Language, Modifier};
 use crate::session::Session;
 
 impl Machine<'_, '_> {
@@ -20,11 +19,7 @@ impl Machine<'_, '_> {
         let Some(lang) = self.text_checked(session, idx, &a.language) else {
             return; // the expression error was reported
         };
-        let lang = lang.trim().to_string();
-        if lang != self.contact.language {
-            self.contact.language = lang.clone();
-            self.event("contact_language_changed", json!({ "language": lang }));
-            self.reevaluate_groups();
-        }
+        let language = Some(lang.trim().to_string()).filter(|l| !l.is_empty());
+        self.apply_modifier(&Modifier::Language(Language { language }));
     }
 }

@@ -4,10 +4,9 @@
 //! {"uuid": "d2c3d4e5-9a87-4c73-a4f5-6a7b8c9d0e1f", "type": "set_contact_timezone", "timezone": "America/Sao_Paulo"}
 //! ```
 
-use serde_json::json;
-
 use crate::definition::action::SetContactTimezone;
 use crate::engine::Machine;
+use crate::modifiers::{Modifier, Timezone};
 use crate::session::Session;
 
 impl Machine<'_, '_> {
@@ -17,23 +16,8 @@ impl Machine<'_, '_> {
         idx: usize,
         a: &SetContactTimezone,
     ) {
-        let tz = self.text(session, idx, &a.timezone).trim().to_string();
         // an empty timezone clears the contact's; any other must be an IANA name
-        if !tz.is_empty() && jiff::tz::TimeZone::get(&tz).is_err() {
-            self.event(
-                "error",
-                json!({
-                    "text": format!("Unrecognized timezone: '{tz}'"),
-                    "code": "timezone:invalid",
-                    "extra": { "timezone": tz },
-                }),
-            );
-            return;
-        }
-        if tz != self.contact.timezone {
-            self.contact.timezone = tz.clone();
-            self.event("contact_timezone_changed", json!({ "timezone": tz }));
-            self.reevaluate_groups();
-        }
+        let timezone = self.text(session, idx, &a.timezone).trim().to_string();
+        self.apply_modifier(&Modifier::Timezone(Timezone { timezone }));
     }
 }
