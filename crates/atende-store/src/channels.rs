@@ -42,6 +42,7 @@ impl Store {
         .bind(channel.config.to_string())
         .execute(&mut *tx.tx)
         .await?;
+        tx.next_counter(workspace, crate::ASSETS_VERSION).await?;
         tx.commit().await
     }
 
@@ -54,6 +55,20 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(decode).transpose()
+    }
+
+    /// A channel by UUID in any workspace (public endpoints such as web chat name only the
+    /// channel): `(workspace, channel)`.
+    pub async fn channel_anywhere(&self, uuid: &str) -> Result<Option<(String, Channel)>> {
+        let row = sqlx::query(
+            "SELECT workspace_id, uuid, name, channel_type, address, config FROM channels WHERE uuid = $1 LIMIT 1",
+        )
+        .bind(uuid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(|r| Ok((col(r, "workspace_id")?, decode(r)?)))
+            .transpose()
     }
 
     pub async fn channels(&self, workspace: &str) -> Result<Vec<Channel>> {

@@ -23,7 +23,7 @@ pub struct ImportSummary {
 }
 
 /// A trigger: what starts a flow without a running session.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trigger {
     pub uuid: String,
     /// `keyword`, `catch_all`, `new_conversation`, `schedule`, `api`.
@@ -135,12 +135,31 @@ impl Store {
         &self,
         workspace: &str,
         export: &Json,
-        uuids: &mut dyn UuidSource,
+        uuids: &mut (dyn UuidSource + Send),
     ) -> Result<ImportSummary> {
         if !export.is_object() {
             return Err(StoreError::Invalid(
                 "an export file is a JSON object with \"flows\", \"fields\", …".into(),
             ));
+        }
+        for (i, flow) in export
+            .get("flows")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let uuid = str_of(flow, "uuid");
+            if !atende_engine::definition::action::is_uuid(uuid) {
+                return Err(StoreError::Invalid(format!(
+                    "flows[{i}].uuid: {uuid:?} is not a UUID"
+                )));
+            }
+            if str_of(flow, "name").trim().is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "flows[{i}] ({uuid}): field 'name' is required"
+                )));
+            }
         }
         // exports carry fields without UUIDs; give each a stable one
         let mut export = export.clone();
@@ -248,6 +267,7 @@ impl Store {
             tx.upsert_trigger(workspace, t, now).await?;
             summary.triggers += 1;
         }
+        tx.next_counter(workspace, crate::ASSETS_VERSION).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -320,6 +340,7 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         tx.upsert_trigger(workspace, &t, crate::wall_now()).await?;
+        tx.next_counter(workspace, crate::ASSETS_VERSION).await?;
         tx.commit().await?;
         Ok(t)
     }

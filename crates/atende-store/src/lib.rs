@@ -20,6 +20,7 @@ pub mod messages;
 pub mod migrations;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::sync::Arc;
@@ -246,6 +247,24 @@ impl Tx {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(value)
+    }
+}
+
+/// The counter bumped whenever what the engine reads (flows, fields, groups, globals,
+/// triggers, channels) changes, so caches on every instance know to reload.
+pub const ASSETS_VERSION: &str = "assets";
+
+impl Store {
+    /// See [`ASSETS_VERSION`].
+    pub async fn assets_version(&self, workspace: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM counters WHERE workspace_id = $1 AND name = $2")
+                .bind(workspace)
+                .bind(ASSETS_VERSION)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
     }
 }
 

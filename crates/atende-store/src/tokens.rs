@@ -52,4 +52,14 @@ impl Store {
                 .await?,
         )
     }
+
+    /// How many tokens the workspace has.
+    pub async fn token_count(&self, workspace: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE workspace_id = $1")
+                .bind(workspace)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
 }

@@ -26,6 +26,10 @@ enum Command {
     Conformance(cmd::conformance::ConformanceCommand),
     /// Talk to a flow in the terminal (or from a script file).
     Run(cmd::run::RunArgs),
+    /// Run the server: API, web chat, flows (SQLite by default; the demo bot included).
+    Serve(cmd::serve::ServeArgs),
+    /// Import a RapidPro/TextIt/Weni export file into a workspace.
+    Import(cmd::serve::ImportArgs),
     /// Brazilian documents and payments: CPF, CNPJ, boleto, Pix, phones.
     #[command(subcommand)]
     Br(cmd::br::BrCommand),
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Conformance(c) => cmd::conformance::run(c),
         Command::Br(c) => cmd::br::run(c),
         Command::Run(args) => cmd::run::run(args),
+        Command::Serve(args) => cmd::serve::serve(args),
+        Command::Import(args) => cmd::serve::import(args),
     };
     match result {
         Ok(code) => code,

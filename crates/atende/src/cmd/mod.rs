@@ -4,3 +4,4 @@ pub mod br;
 pub mod conformance;
 pub mod eval;
 pub mod run;
+pub mod serve;

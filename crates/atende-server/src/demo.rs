@@ -1,0 +1,58 @@
+//! The demo a first `atende serve` shows: workspace `demo` with the Portuguese
+//! financial-assistant bot (`examples/assistente-financeiro.json`, built into the binary),
+//! its catch-all trigger, a web chat channel, and the ERP global pointing at this server's
+//! own mock ERP. Loading is idempotent: restarts keep contacts and history.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use atende_store::Channel;
+use serde_json::json;
+
+use crate::services::RandomUuids;
+use crate::App;
+
+pub const WORKSPACE: &str = "demo";
+/// Fixed so `/chat` and embedded widgets keep working across restarts.
+pub const WEBCHAT_CHANNEL: &str = "5f0c3a52-3d1e-4d2b-9a51-4c0e8a7b2d10";
+
+const BOT: &str = include_str!("../../../examples/assistente-financeiro.json");
+
+pub async fn load(app: &Arc<App>) -> anyhow::Result<()> {
+    let store = &app.store;
+    store.ensure_workspace(WORKSPACE, "Demo").await?;
+    let mut export: serde_json::Value =
+        serde_json::from_str(BOT).context("examples/assistente-financeiro.json")?;
+    // the bot asks this server's own mock ERP
+    export["globals"] = json!([{"key": "erp_url", "name": "ERP URL", "value": format!("{}/demo/erp", app.config.public_url)}]);
+    let summary = store.import(WORKSPACE, &export, &mut RandomUuids).await?;
+    tracing::info!(?summary, "demo flows loaded");
+    if store.channel(WORKSPACE, WEBCHAT_CHANNEL).await?.is_none() {
+        store
+            .save_channel(
+                WORKSPACE,
+                &Channel {
+                    uuid: WEBCHAT_CHANNEL.into(),
+                    name: "Atende Financeira".into(),
+                    channel_type: "webchat".into(),
+                    address: "webchat".into(),
+                    config: json!({"schemes": ["webchat"]}),
+                },
+            )
+            .await?;
+    }
+    match &app.config.api_token {
+        Some(token) => {
+            store
+                .add_token(WORKSPACE, "ATENDE_API_TOKEN", token)
+                .await?
+        }
+        None => {
+            if store.token_count(WORKSPACE).await? == 0 {
+                let token = store.create_token(WORKSPACE, "demo").await?;
+                println!("Demo API token (shown once, keep it): {token}");
+            }
+        }
+    }
+    Ok(())
+}

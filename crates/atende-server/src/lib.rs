@@ -1,0 +1,186 @@
+//! `atende serve`: the shell around the pure engine. It owns all I/O — the store, HTTP
+//! (API, channels, web chat), webhook calls, the scheduler of wait timeouts and
+//! expirations, and the outbox — and drives `atende-engine` one sprint at a time per
+//! contact. See `processor.rs` for the life of an inbound message.
+
+pub mod demo;
+pub mod http;
+pub mod outbox;
+pub mod processor;
+pub mod services;
+pub mod triggers;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use atende_engine::engine::Assets;
+use atende_store::Store;
+
+/// Settings, from flags and environment (never from code).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://data/atende.db` (default) or `postgres://…`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// How users and flows reach this server (`http://localhost:8080`).
+    pub public_url: String,
+    /// Hosts flows may call although they resolve to private addresses.
+    pub webhook_allow: Vec<String>,
+    pub webhook_timeout: Duration,
+    pub scheduler_interval: Duration,
+    /// First outbox retry delay; each further one doubles (capped at an hour).
+    pub retry_base: Duration,
+    /// An API token to accept for the demo workspace (`ATENDE_API_TOKEN`).
+    pub api_token: Option<String>,
+    /// Load the demo workspace (bot, web chat channel, mock ERP).
+    pub demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: "sqlite://data/atende.db".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://localhost:8080".into(),
+            webhook_allow: Vec::new(),
+            webhook_timeout: Duration::from_secs(10),
+            scheduler_interval: Duration::from_secs(1),
+            retry_base: Duration::from_secs(5),
+            api_token: None,
+            demo: true,
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub inbound: AtomicU64,
+    pub outbound: AtomicU64,
+    pub sprints: AtomicU64,
+    pub sprint_micros: AtomicU64,
+    pub fires: AtomicU64,
+}
+
+/// What every handler and worker shares.
+pub struct App {
+    pub store: Store,
+    pub config: Config,
+    /// This instance's id, in lease owner names.
+    pub instance: String,
+    pub http: reqwest::Client,
+    /// `(workspace, contact)` whose messages changed: web chat sockets listen.
+    pub notify: tokio::sync::broadcast::Sender<(String, String)>,
+    pub outbox_wake: tokio::sync::Notify,
+    pub metrics: Metrics,
+    assets: tokio::sync::Mutex<HashMap<String, (String, Arc<Assets>)>>,
+}
+
+impl App {
+    pub fn new(store: Store, config: Config) -> anyhow::Result<Arc<App>> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Atende/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("HTTP client")?;
+        Ok(Arc::new(App {
+            store,
+            config,
+            instance: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            http,
+            notify: tokio::sync::broadcast::channel(1024).0,
+            outbox_wake: tokio::sync::Notify::new(),
+            metrics: Metrics::default(),
+            assets: tokio::sync::Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The workspace's engine assets, rebuilt only when its flows, fields, groups,
+    /// globals or channels changed (on any instance).
+    pub async fn assets(&self, workspace: &str) -> anyhow::Result<Arc<Assets>> {
+        let key = self.store.assets_version(workspace).await?.to_string();
+        let mut cache = self.assets.lock().await;
+        if let Some((k, a)) = cache.get(workspace) {
+            if *k == key {
+                return Ok(a.clone());
+            }
+        }
+        let export = self.store.export(workspace).await?;
+        let channels = self.store.channels(workspace).await?;
+        let assets = Arc::new(processor::build_assets(&export, &channels)?);
+        cache.insert(workspace.to_string(), (key, assets.clone()));
+        Ok(assets)
+    }
+}
+
+/// Opens the store, loads the demo when asked, starts the workers and serves HTTP until
+/// Ctrl-C.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
+    let app = App::new(store, config)?;
+    if app.config.demo {
+        demo::load(&app).await.context("loading the demo")?;
+    }
+    let listener = tokio::net::TcpListener::bind(app.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", app.config.listen))?;
+    start_workers(&app);
+    tracing::info!(listen = %app.config.listen, "serving");
+    println!(
+        "Atende is running: open {}/chat to talk to the bot",
+        app.config.public_url
+    );
+    axum::serve(listener, http::router(app.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("HTTP server")?;
+    Ok(())
+}
+
+/// Starts the scheduler, the outbox and the recovery of pending messages.
+pub fn start_workers(app: &Arc<App>) {
+    tokio::spawn(processor::run_scheduler(app.clone()));
+    tokio::spawn(outbox::run(app.clone()));
+    let a = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = processor::recover_pending(&a).await {
+            tracing::warn!(error = %e, "recovering pending messages");
+        }
+    });
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            super::redact_url("postgres://atende:s3cret@db:5432/atende"),
+            "postgres://atende:***@db:5432/atende"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://data/atende.db"),
+            "sqlite://data/atende.db"
+        );
+    }
+}

@@ -1,0 +1,26 @@
+/* Atende web chat widget: <script src="https://HOST/chat/widget.js" data-channel="UUID"></script> */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) return;
+  var origin = new URL(script.src).origin;
+  var channel = script.getAttribute("data-channel") || "";
+  var color = script.getAttribute("data-color") || "#0f766e";
+  var open = false;
+  var button = document.createElement("button");
+  button.setAttribute("aria-label", "Abrir chat");
+  button.textContent = "💬";
+  button.style.cssText = "position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
+    "background:" + color + ";color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483647";
+  var frame = document.createElement("iframe");
+  frame.title = "Chat";
+  frame.style.cssText = "position:fixed;right:20px;bottom:88px;width:360px;height:520px;max-height:calc(100vh - 110px);" +
+    "max-width:calc(100vw - 40px);border:0;border-radius:12px;box-shadow:0 8px 24px rgba(0,0,0,.25);display:none;z-index:2147483647;background:#fff";
+  button.addEventListener("click", function () {
+    open = !open;
+    if (open && !frame.src) frame.src = origin + "/chat?channel=" + encodeURIComponent(channel) + "&embed=1";
+    frame.style.display = open ? "block" : "none";
+  });
+  document.body.appendChild(frame);
+  document.body.appendChild(button);
+})();

@@ -1,0 +1,131 @@
+//! `atende serve` and `atende import`: the server and offline flow import.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use atende_server::Config;
+use clap::Args;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database: `sqlite://PATH` (default `sqlite://data/atende.db`) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/atende.db")]
+    pub db: String,
+    /// Address to listen on.
+    #[arg(long, env = "ATENDE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL users and flows reach this server at (default: from --listen).
+    #[arg(long, env = "ATENDE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Hosts flows may call though they resolve to private addresses (comma-separated;
+    /// this server's own address is always allowed, for the demo ERP).
+    #[arg(long, env = "ATENDE_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<String>,
+    /// Webhook timeout in seconds.
+    #[arg(long, env = "ATENDE_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    pub webhook_timeout: u64,
+    /// An API token to accept for the demo workspace (at least 16 characters).
+    #[arg(long, env = "ATENDE_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Do not load the demo workspace.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Config {
+        let host = match self.listen.ip() {
+            ip if ip.is_unspecified() || ip.is_loopback() => "localhost".to_string(),
+            ip => ip.to_string(),
+        };
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{host}:{}", self.listen.port()))
+            .trim_end_matches('/')
+            .to_string();
+        let mut allow = self.webhook_allow.clone();
+        allow.push(format!("localhost:{}", self.listen.port()));
+        allow.push(self.listen.to_string());
+        if let Ok(url) = reqwest_free_host(&public_url) {
+            allow.push(url);
+        }
+        Config {
+            database_url: self.db.clone(),
+            listen: self.listen,
+            public_url,
+            webhook_allow: allow,
+            webhook_timeout: Duration::from_secs(self.webhook_timeout.max(1)),
+            api_token: self.api_token.clone(),
+            demo: !self.no_demo,
+            ..Config::default()
+        }
+    }
+}
+
+/// `host:port` of a URL, without pulling an URL parser into the binary.
+fn reqwest_free_host(url: &str) -> Result<String, ()> {
+    let rest = url.split_once("://").ok_or(())?.1;
+    let host = rest.split('/').next().ok_or(())?;
+    Ok(host.to_string())
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(atende_server::serve(args.config()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// A RapidPro/TextIt/Weni export file (flows, fields, groups, globals, triggers).
+    pub file: PathBuf,
+    /// The workspace to import into (created when missing).
+    #[arg(long, default_value = "demo")]
+    pub workspace: String,
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/atende.db")]
+    pub db: String,
+}
+
+pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", args.file.display()))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let store = atende_store::Store::open(&args.db)
+            .await
+            .with_context(|| format!("opening {}", atende_server::redact_url(&args.db)))?;
+        store.ensure_workspace(&args.workspace, &args.workspace).await?;
+        let summary = store
+            .import(&args.workspace, &json, &mut atende_server::services::RandomUuids)
+            .await
+            .with_context(|| format!("{}", args.file.display()))?;
+        println!(
+            "imported {} into workspace {}: flows {} new, {} updated, {} unchanged; {} fields, {} groups, {} globals, {} triggers",
+            args.file.display(),
+            args.workspace,
+            summary.flows_created,
+            summary.flows_updated,
+            summary.flows_unchanged,
+            summary.fields,
+            summary.groups,
+            summary.globals,
+            summary.triggers
+        );
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("ATENDE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
