@@ -8,7 +8,9 @@ use std::path::Path;
 
 use atende_engine::contact::{query_matches, Contact, GroupRef};
 use atende_engine::engine::{self, Assets, Services};
-use atende_engine::services::{EmailService, MockHttp, SeededUuids, SequentialClock};
+use atende_engine::services::{
+    Clock, EmailService, MockHttp, SeededUuids, SequentialClock, UuidSource,
+};
 use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
 
@@ -41,6 +43,10 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         .filter(|n| n.ends_with(".json") && !n.starts_with('_'))
         .collect();
     names.sort();
+    // ATENDE_RUNNER_ONLY=file or file#case runs only the matching cases
+    let only = std::env::var("ATENDE_RUNNER_ONLY")
+        .ok()
+        .filter(|o| !o.is_empty());
     let mut report = Report::default();
     for name in names {
         let path = dir.join(&name);
@@ -54,9 +60,15 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
             Err(e) => return Err(e),
         };
         for (i, case) in cases.iter().enumerate() {
+            let id = format!("{name}#{i}");
+            if let Some(o) = &only {
+                if !(id == *o || name.trim_end_matches(".json") == o || name == *o) {
+                    continue;
+                }
+            }
             match run_case(&assets, &contact, case) {
                 Ok(()) => report.pass(),
-                Err(why) => report.fail(&format!("{name}#{i}"), why),
+                Err(why) => report.fail(&id, why),
             }
         }
     }
@@ -140,8 +152,20 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     let flow_ref = json!({ "uuid": flow["uuid"], "name": flow["name"] });
     let batch = case.get("no_input").and_then(Json::as_bool) == Some(true)
         || case.get("as_batch").and_then(Json::as_bool) == Some(true);
-    // goflow's harness makes the incoming message (and its UUID) before the session
-    let msg_uuid = atende_engine::services::UuidSource::new_v4(&mut uuids);
+    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
+    // goflow's harness makes the incoming message before the session, from the same
+    // clock and generator: its UUID (v7, also the input's), its time, then one more tick
+    let (msg_uuid, received_on) = if batch || voice {
+        Default::default()
+    } else {
+        let msg_uuid = uuids.new_v7(&mut clock);
+        let received_on = engine::format_time(clock.now());
+        clock.now();
+        (msg_uuid, received_on)
+    };
     let trigger = if batch || voice {
         json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" })
     } else {
@@ -152,11 +176,10 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
             "event": {
                 "type": "msg_received",
                 "uuid": msg_uuid,
-                "created_on": "2000-01-01T00:00:00Z",
+                "created_on": received_on,
                 "msg": {
                     "uuid": msg_uuid,
                     "urn": "tel:+12065551212",
-                    "channel": {"uuid": "57f1078f-88aa-46f4-a59a-948a5739c03d", "name": "My Android Phone"},
                     "text": "Hi everybody",
                     "attachments": [
                         "image/jpeg:http://http://s3.amazon.com/bucket/test.jpg",
@@ -167,10 +190,6 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         })
     };
 
-    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
-        .parse()
-        .map_err(|e| format!("{e}"))?;
-    let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
     let mut random = Pcg::new(123456, 123456);
     let mut http = MockHttp::from_json(case.get("http_mocks"));
     let mut email = StubEmail(
@@ -225,9 +244,12 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         &known,
     );
     let actual = normalise(json!([Json::Array(events), locals]), &known);
-    // `ATENDE_DEBUG_ACTIONS=1` prints each case's normalised output, to write fixes against
-    if std::env::var_os("ATENDE_DEBUG_ACTIONS").is_some() {
-        eprintln!("{}", actual);
+    // ATENDE_RUNNER_DUMP=dir writes both normalised sides (of the last case run), to
+    // diff a failing case by eye
+    if let Ok(dir) = std::env::var("ATENDE_RUNNER_DUMP") {
+        let pretty = |v: &Json| serde_json::to_string_pretty(v).unwrap_or_default();
+        let _ = std::fs::write(Path::new(&dir).join("expected.json"), pretty(&expected));
+        let _ = std::fs::write(Path::new(&dir).join("actual.json"), pretty(&actual));
     }
     if let Some(d) = first_difference(&expected[0], &actual[0]) {
         return Err(format!("events{}", d.trim_start_matches('$')));

@@ -224,6 +224,8 @@ pub fn start<'a>(
     let env = &session_env(assets, env, contact);
     let mut m = Machine::new(assets, env, contact, services);
     let uuid = m.v7();
+    // goflow draws the first sprint's UUID here; drawing it keeps later UUIDs in step
+    m.services.uuids.new_v4();
     let created_on = m.now();
     let mut session = Session {
         uuid,

@@ -203,6 +203,9 @@ impl Machine<'_, '_> {
                 call.body = resp.body;
                 call.outcome = if (200..300).contains(&resp.status) {
                     "success"
+                } else if resp.status == 410 && resthook.is_some() {
+                    // a resthook subscriber answering 410 Gone has unsubscribed
+                    "subscriber_gone"
                 } else {
                     "response_error"
                 };
