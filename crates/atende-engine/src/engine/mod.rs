@@ -11,7 +11,9 @@ use serde_json::Value as Json;
 use crate::contact::{Contact, FieldDef};
 use crate::definition::Flow;
 use crate::events::Event;
-use crate::services::{Classifier, Clock, EmailService, HttpService, UuidSource};
+use crate::services::{
+    AirtimeService, Classifier, Clock, EmailService, HttpService, LlmService, UuidSource,
+};
 use crate::session::{RunStatus, Session, SessionStatus};
 
 mod actions;
@@ -63,6 +65,8 @@ pub struct Assets {
     pub resthooks: Vec<Json>,
     pub topics: Vec<Json>,
     pub users: Vec<Json>,
+    /// `{"uuid", "name", "type"}`: the LLMs `call_llm` may name.
+    pub llms: Vec<Json>,
     /// The location tree (countries → states → districts → wards).
     pub locations: Vec<Location>,
 }
@@ -130,6 +134,7 @@ impl Assets {
             resthooks: list("resthooks"),
             topics: list("topics"),
             users: list("users"),
+            llms: list("llms"),
             locations: list("locations")
                 .iter()
                 .filter_map(Location::from_json)
@@ -143,7 +148,8 @@ impl Assets {
 }
 
 /// The injected services a sprint uses. Without an HTTP service webhooks fail as
-/// connection errors; without an e-mail service `send_email` reports an error.
+/// connection errors; without an e-mail, airtime or LLM service the action using it
+/// reports an error.
 pub struct Services<'a> {
     pub clock: &'a mut dyn Clock,
     pub uuids: &'a mut dyn UuidSource,
@@ -152,13 +158,17 @@ pub struct Services<'a> {
     pub email: Option<&'a mut dyn EmailService>,
     /// Without one `call_classifier` fails, as NLU classifiers are no longer supported.
     pub classifier: Option<&'a mut dyn Classifier>,
+    /// Without one `transfer_airtime` reports an error and transfers nothing.
+    pub airtime: Option<&'a mut dyn AirtimeService>,
+    /// Without one `call_llm` reports an error and its output is `<ERROR>`.
+    pub llm: Option<&'a mut dyn LlmService>,
     /// Hosts webhooks may not call (`url:blocked`), e.g. a messaging API that must only
     /// be reached through a channel.
     pub blocked_hosts: &'a [&'a str],
 }
 
 impl<'a> Services<'a> {
-    /// The required services; HTTP and e-mail are added with the `with_*` methods.
+    /// The required services; the optional ones are added with the `with_*` methods.
     pub fn new(
         clock: &'a mut dyn Clock,
         uuids: &'a mut dyn UuidSource,
@@ -171,6 +181,8 @@ impl<'a> Services<'a> {
             http: None,
             email: None,
             classifier: None,
+            airtime: None,
+            llm: None,
             blocked_hosts: &[],
         }
     }
@@ -182,6 +194,16 @@ impl<'a> Services<'a> {
 
     pub fn with_classifier(mut self, classifier: &'a mut dyn Classifier) -> Services<'a> {
         self.classifier = Some(classifier);
+        self
+    }
+
+    pub fn with_airtime(mut self, airtime: &'a mut dyn AirtimeService) -> Services<'a> {
+        self.airtime = Some(airtime);
+        self
+    }
+
+    pub fn with_llm(mut self, llm: &'a mut dyn LlmService) -> Services<'a> {
+        self.llm = Some(llm);
         self
     }
 

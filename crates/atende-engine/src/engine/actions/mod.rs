@@ -25,6 +25,7 @@ mod set_contact_timezone;
 mod set_run_local;
 mod set_run_result;
 mod start_session;
+mod transfer_airtime;
 
 use serde_json::json;
 
@@ -66,6 +67,7 @@ impl Machine<'_, '_> {
             ActionKind::SayMsg(a) => self.say_msg(session, idx, flow, action, a),
             ActionKind::PlayAudio(a) => self.play_audio(session, idx, flow, action, a),
             ActionKind::CallResthook(a) => self.call_resthook(session, idx, node, a),
+            ActionKind::TransferAirtime(a) => self.transfer_airtime(session, idx, node, a),
             other => {
                 // Not run yet by this engine: say so and carry on, never refuse the flow.
                 self.event(
