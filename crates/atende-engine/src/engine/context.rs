@@ -221,6 +221,35 @@ impl Machine<'_, '_> {
         Value::Object(Arc::new(o))
     }
 
+    /// `@node`: the node the run is at, its UUID, its router's category names and how
+    /// many times the run has visited it.
+    fn node_context(&self, run: &Run) -> Value {
+        let Some(step) = run.path.last() else {
+            return Value::Null;
+        };
+        let node = run
+            .flow
+            .get("uuid")
+            .and_then(Json::as_str)
+            .and_then(|uuid| self.assets.flow(uuid))
+            .and_then(|flow| flow.nodes.iter().find(|n| n.uuid == step.node_uuid));
+        let Some(node) = node else {
+            return Value::Null;
+        };
+        let categories: Vec<Value> = node
+            .router
+            .iter()
+            .flat_map(|r| &r.categories)
+            .map(|c| Value::from(c.name.as_str()))
+            .collect();
+        let visits = run.path.iter().filter(|s| s.node_uuid == node.uuid).count();
+        let mut o = Object::new();
+        o.insert("uuid", Value::from(node.uuid.as_str()));
+        o.insert("categories", Value::array(categories));
+        o.insert("visit_count", Value::from(visits as i64));
+        Value::Object(Arc::new(o))
+    }
+
     /// The Excellent context of run `idx`.
     #[allow(dead_code)]
     pub(super) fn context(&self, session: &Session, idx: usize) -> Value {
@@ -277,6 +306,9 @@ impl Machine<'_, '_> {
                 None => Value::Null,
             };
             root.insert("input", input);
+        }
+        if want("node") {
+            root.insert("node", self.node_context(run));
         }
         if want("globals") {
             let mut globals = Object::new();

@@ -7,6 +7,7 @@ mod add_contact_groups;
 mod add_contact_urn;
 mod add_input_labels;
 mod call_classifier;
+mod call_llm;
 mod call_resthook;
 mod call_webhook;
 mod open_ticket;
@@ -67,6 +68,7 @@ impl Machine<'_, '_> {
             ActionKind::SayMsg(a) => self.say_msg(session, idx, flow, action, a),
             ActionKind::PlayAudio(a) => self.play_audio(session, idx, flow, action, a),
             ActionKind::CallResthook(a) => self.call_resthook(session, idx, node, a),
+            ActionKind::CallLlm(a) => self.call_llm(session, idx, a),
             ActionKind::TransferAirtime(a) => self.transfer_airtime(session, idx, node, a),
             other => {
                 // Not run yet by this engine: say so and carry on, never refuse the flow.
