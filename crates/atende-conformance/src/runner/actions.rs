@@ -169,7 +169,12 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         (msg_uuid, received_on)
     };
     let trigger = if batch || voice {
-        json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" })
+        let mut t =
+            json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" });
+        if batch {
+            t["batch"] = json!(true);
+        }
+        t
     } else {
         json!({
             "type": "msg",

@@ -51,10 +51,14 @@ impl Machine<'_, '_> {
         }) else {
             return;
         };
-        let urn = format!(
-            "{}?channel={uuid}",
-            crate::contact::urn_identity(&self.contact.urns[pos])
-        );
+        // `scheme:path?channel=…#display`: the query goes before the display fragment
+        let current = &self.contact.urns[pos];
+        let (rest, display) = match current.split_once('#') {
+            Some((r, d)) => (r, format!("#{d}")),
+            None => (current.as_str(), String::new()),
+        };
+        let path = crate::contact::urn_identity(rest);
+        let urn = format!("{path}?channel={uuid}{display}");
         if pos == 0 && self.contact.urns[0] == urn {
             return;
         }
