@@ -255,6 +255,13 @@ pub trait LlmService {
     fn call(&mut self, llm: &Json, instructions: &str, input: &str) -> Result<LlmResponse, String>;
 }
 
+/// The host's rules for what may be sent: `Some(reason)` marks an outgoing message
+/// (`{"urn", "channel", "text", "attachments", …}` as in `msg_created`) unsendable,
+/// e.g. `forbidden_content`; the message is still recorded, with that reason.
+pub trait SendCheck {
+    fn unsendable_reason(&mut self, msg: &Json) -> Option<String>;
+}
+
 /// An e-mail service that accepts every message and sends nothing (goflow's test stub).
 #[derive(Debug, Default)]
 pub struct NullEmail;

@@ -15,7 +15,7 @@ use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
 
 use super::flows::{collect_generated, normalise};
-use super::stubs::{with_test_prompts, StubAirtime, StubLlm};
+use super::stubs::{with_test_prompts, ForbiddenWord, StubAirtime, StubLlm};
 use super::{first_difference, read_json};
 use crate::{CorpusError, Report};
 
@@ -201,6 +201,7 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     let mut http = MockHttp::from_json(case.get("http_mocks"));
     let mut airtime = StubAirtime::default();
     let mut llm = StubLlm;
+    let mut send_check = ForbiddenWord;
     let mut email = StubEmail(
         case.get("smtp_error")
             .and_then(Json::as_str)
@@ -216,6 +217,7 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
             .with_email(&mut email)
             .with_airtime(&mut airtime)
             .with_llm(&mut llm)
+            .with_send_check(&mut send_check)
             .with_blocked_hosts(BLOCKED_HOSTS),
     )
     .map_err(|e| e.to_string())?;

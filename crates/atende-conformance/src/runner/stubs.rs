@@ -1,7 +1,9 @@
 //! The service stubs goflow's test engine is built with (corpus README §2), for the
 //! runners: an airtime provider and an LLM whose answers follow from their inputs.
 
-use atende_engine::services::{AirtimeService, AirtimeTransfer, HttpLog, LlmResponse, LlmService};
+use atende_engine::services::{
+    AirtimeService, AirtimeTransfer, HttpLog, LlmResponse, LlmService, SendCheck,
+};
 use atende_excellent::{Environment, Pcg, RandomSource};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -22,6 +24,17 @@ pub fn with_test_prompts(mut env: Environment) -> Environment {
     );
     env.llm_prompts = std::sync::Arc::new(prompts);
     env
+}
+
+/// The actions harness's send check: text containing `FORBIDDEN` can't be sent.
+pub struct ForbiddenWord;
+
+impl SendCheck for ForbiddenWord {
+    fn unsendable_reason(&mut self, msg: &Json) -> Option<String> {
+        let text = msg.get("text").and_then(Json::as_str)?;
+        text.contains("FORBIDDEN")
+            .then(|| "forbidden_content".to_string())
+    }
 }
 
 /// goflow's airtime stub: pays in RWF, refuses recipients containing `666`, logs one

@@ -153,13 +153,43 @@ impl Machine<'_, '_> {
                 return values.clone();
             }
         }
+        let mut contact = self.contact.context(&self.assets.fields);
+        if let Value::Object(o) = &mut contact {
+            Arc::make_mut(o).insert("channel", self.preferred_channel());
+        }
         let values = (
-            self.contact.context(&self.assets.fields),
+            contact,
             self.contact.fields_context(&self.assets.fields),
             self.contact.urns_context(),
         );
         *cache = Some((self.contact.clone(), values.clone()));
         values
+    }
+
+    /// `@contact.channel`: the channel the contact's first URN is tied to (`uuid`,
+    /// `name`, `address`; renders as the name), null when it is tied to none.
+    fn preferred_channel(&self) -> Value {
+        let uuid = self
+            .contact
+            .urns
+            .first()
+            .and_then(|u| u.split_once("channel="))
+            .map(|(_, rest)| rest.split(['&', '#']).next().unwrap_or_default());
+        let channel = uuid.and_then(|uuid| {
+            self.assets
+                .channels
+                .iter()
+                .find(|c| c.get("uuid").and_then(Json::as_str) == Some(uuid))
+        });
+        let Some(channel) = channel else {
+            return Value::Null;
+        };
+        let text = |k: &str| Value::from(channel.get(k).and_then(Json::as_str).unwrap_or(""));
+        let mut o = Object::with_default(text("name"));
+        for key in ["uuid", "name", "address"] {
+            o.insert(key, text(key));
+        }
+        Value::Object(Arc::new(o))
     }
 
     /// `@trigger` as goflow presents it: `type`, `params`, `keyword`, `user`, `origin`,
@@ -328,6 +358,7 @@ impl Machine<'_, '_> {
             run_obj.insert("status", Value::from(run.status.as_str()));
             run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
             run_obj.insert("results", results_context(&run.results));
+            run_obj.insert("contact", self.contact_values().0);
             root.insert("run", Value::Object(Arc::new(run_obj)));
         }
         if want("webhook") {

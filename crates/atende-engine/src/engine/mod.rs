@@ -12,7 +12,7 @@ use crate::contact::{Contact, FieldDef};
 use crate::definition::Flow;
 use crate::events::Event;
 use crate::services::{
-    AirtimeService, Classifier, Clock, EmailService, HttpService, LlmService, UuidSource,
+    AirtimeService, Classifier, Clock, EmailService, HttpService, LlmService, SendCheck, UuidSource,
 };
 use crate::session::{RunStatus, Session, SessionStatus};
 
@@ -67,6 +67,9 @@ pub struct Assets {
     pub users: Vec<Json>,
     /// `{"uuid", "name", "type"}`: the LLMs `call_llm` may name.
     pub llms: Vec<Json>,
+    /// Channel message templates (WhatsApp): `{"uuid", "name", "translations": [{"channel",
+    /// "locale", "components", "variables"}]}`.
+    pub templates: Vec<Json>,
     /// The location tree (countries → states → districts → wards).
     pub locations: Vec<Location>,
 }
@@ -135,6 +138,7 @@ impl Assets {
             topics: list("topics"),
             users: list("users"),
             llms: list("llms"),
+            templates: list("templates"),
             locations: list("locations")
                 .iter()
                 .filter_map(Location::from_json)
@@ -162,6 +166,8 @@ pub struct Services<'a> {
     pub airtime: Option<&'a mut dyn AirtimeService>,
     /// Without one `call_llm` reports an error and its output is `<ERROR>`.
     pub llm: Option<&'a mut dyn LlmService>,
+    /// Marks messages the host won't send (content rules); without one all may be sent.
+    pub send_check: Option<&'a mut dyn SendCheck>,
     /// Hosts webhooks may not call (`url:blocked`), e.g. a messaging API that must only
     /// be reached through a channel.
     pub blocked_hosts: &'a [&'a str],
@@ -183,6 +189,7 @@ impl<'a> Services<'a> {
             classifier: None,
             airtime: None,
             llm: None,
+            send_check: None,
             blocked_hosts: &[],
         }
     }
@@ -204,6 +211,11 @@ impl<'a> Services<'a> {
 
     pub fn with_llm(mut self, llm: &'a mut dyn LlmService) -> Services<'a> {
         self.llm = Some(llm);
+        self
+    }
+
+    pub fn with_send_check(mut self, check: &'a mut dyn SendCheck) -> Services<'a> {
+        self.send_check = Some(check);
         self
     }
 

@@ -1,4 +1,5 @@
-//! `add_contact_urn`: adds a URN, phone numbers in E.164 (`contact_urns_changed`).
+//! `add_contact_urn`: adds a URN, phone numbers in E.164 (`contact_urns_changed`), and
+//! puts it in `@locals._has_urn` (empty when it was invalid) for the router.
 //!
 //! ```json
 //! {"uuid": "b0a1b2c3-7e65-4a51-82d3-4e5f6a7b8c9d", "type": "add_contact_urn", "scheme": "tel", "path": "@results.phone.value"}
@@ -9,6 +10,9 @@ use serde_json::json;
 use crate::definition::action::AddContactUrn;
 use crate::engine::Machine;
 use crate::session::Session;
+
+/// The local the router reads: the URN added (or already there), empty if invalid.
+const HAS_URN: &str = "_has_urn";
 
 /// A URN as stored: phone numbers in E.164 when they parse for the country.
 fn normalise_urn(scheme: &str, path: &str, country: &str) -> String {
@@ -46,14 +50,19 @@ fn is_valid_urn(urn: &str) -> bool {
 }
 
 impl Machine<'_, '_> {
-    pub(super) fn add_contact_urn(&mut self, session: &Session, idx: usize, a: &AddContactUrn) {
+    pub(super) fn add_contact_urn(&mut self, session: &mut Session, idx: usize, a: &AddContactUrn) {
         let path = self.text(session, idx, &a.path).trim().to_string();
         if path.is_empty() {
             self.event("error", json!({ "text": "Can't add URN with empty path" }));
             return;
         }
-        let urn = normalise_urn(&a.scheme, &path, &self.env.default_country);
-        if !is_valid_urn(&urn) {
+        let urn = normalise_urn(&a.scheme, &path, &self.contact_country());
+        let valid = is_valid_urn(&urn);
+        let local = if valid { urn.as_str() } else { "" };
+        session.runs[idx]
+            .locals
+            .insert(HAS_URN.into(), json!(local));
+        if !valid {
             self.event(
                 "error",
                 json!({

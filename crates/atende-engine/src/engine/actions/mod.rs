@@ -45,7 +45,7 @@ impl Machine<'_, '_> {
         action: &Action,
     ) {
         match &action.kind {
-            ActionKind::SendMsg(a) => self.send_msg(session, idx, flow, a),
+            ActionKind::SendMsg(a) => self.send_msg(session, idx, flow, action, a),
             ActionKind::SetRunResult(a) => self.set_run_result(session, idx, node, a),
             ActionKind::SetContactName(a) => self.set_contact_name(session, idx, a),
             ActionKind::SetContactLanguage(a) => self.set_contact_language(session, idx, a),
