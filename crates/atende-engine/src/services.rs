@@ -1,9 +1,10 @@
 //! Services the engine is given instead of touching the outside world: a clock, a UUID
-//! source, HTTP (webhooks, resthooks) and e-mail. The engine builds requests and records
+//! source, HTTP (webhooks, resthooks), e-mail, classifiers, airtime and LLMs. The engine builds requests and records
 //! what happened as events; the host decides how (and whether) to really send them.
 
 use atende_excellent::Pcg;
 use jiff::Timestamp;
+use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 /// Where the engine gets "now".
@@ -180,6 +181,91 @@ pub trait Classifier {
 /// asks before it adds a URN to a contact, and reports `urn:taken` instead when it does.
 pub trait UrnClaims {
     fn is_taken(&mut self, contact: &crate::contact::Contact, urn: &str) -> bool;
+}
+
+/// One HTTP exchange a service made on the engine's behalf (an airtime provider's API
+/// call), logged in the event that reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpLog {
+    pub url: String,
+    pub status_code: u16,
+    /// The request and response in HTTP wire format.
+    pub request: String,
+    pub response: String,
+    pub elapsed_ms: i64,
+    pub retries: u32,
+    /// Bytes sent and received.
+    pub request_size: usize,
+    pub response_size: usize,
+    /// `success`, `response_error` or `connection_error`.
+    pub status: String,
+    pub created_on: Timestamp,
+}
+
+impl HttpLog {
+    /// goflow's shape: `{url, status_code, request, response, elapsed_ms, retries, sizes:
+    /// {request, response}, status, created_on}`.
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "url": self.url,
+            "status_code": self.status_code,
+            "request": self.request,
+            "response": self.response,
+            "elapsed_ms": self.elapsed_ms,
+            "retries": self.retries,
+            "sizes": { "request": self.request_size, "response": self.response_size },
+            "status": self.status,
+            "created_on": crate::engine::format_time(self.created_on),
+        })
+    }
+}
+
+/// An airtime transfer the provider made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AirtimeTransfer {
+    /// The provider's id for the transfer.
+    pub external_id: String,
+    /// The currency paid in, one of those the flow offered, and the amount.
+    pub currency: String,
+    pub amount: Decimal,
+    /// The provider API calls made.
+    pub http_logs: Vec<HttpLog>,
+}
+
+/// Sends mobile airtime credit for `transfer_airtime`. `amounts` are what the flow
+/// offers per currency (`USD` → 0.5); the service pays in the currency it works in, or
+/// fails. `sender` is the channel's URN (may be empty), `recipient` a `tel:` URN. `Err`
+/// is why no transfer was made.
+pub trait AirtimeService {
+    fn transfer(
+        &mut self,
+        sender: &str,
+        recipient: &str,
+        amounts: &[(String, Decimal)],
+    ) -> Result<AirtimeTransfer, String>;
+}
+
+/// What an LLM answered, with the tokens it counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LlmResponse {
+    pub output: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// Calls a large language model for `call_llm`. `llm` is the asset the flow names
+/// (`{"uuid", "name", "type": "openai" | "anthropic" | …}`), so a host can hold several;
+/// `instructions` is the system prompt and `input` the text to work on. `Err` is why
+/// there is no answer.
+pub trait LlmService {
+    fn call(&mut self, llm: &Json, instructions: &str, input: &str) -> Result<LlmResponse, String>;
+}
+
+/// The host's rules for what may be sent: `Some(reason)` marks an outgoing message
+/// (`{"urn", "channel", "text", "attachments", …}` as in `msg_created`) unsendable,
+/// e.g. `forbidden_content`; the message is still recorded, with that reason.
+pub trait SendCheck {
+    fn unsendable_reason(&mut self, msg: &Json) -> Option<String>;
 }
 
 /// An e-mail service that accepts every message and sends nothing (goflow's test stub).

@@ -8,11 +8,14 @@ use std::path::Path;
 
 use atende_engine::contact::{query_matches, Contact, GroupRef};
 use atende_engine::engine::{self, Assets, Services};
-use atende_engine::services::{EmailService, MockHttp, SeededUuids, SequentialClock};
+use atende_engine::services::{
+    Clock, EmailService, MockHttp, SeededUuids, SequentialClock, UuidSource,
+};
 use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
 
 use super::flows::{collect_generated, normalise};
+use super::stubs::{with_test_prompts, ForbiddenWord, StubAirtime, StubLlm};
 use super::{first_difference, read_json};
 use crate::{CorpusError, Report};
 
@@ -41,12 +44,15 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         .filter(|n| n.ends_with(".json") && !n.starts_with('_'))
         .collect();
     names.sort();
+    // ATENDE_RUNNER_ONLY=file or file#case runs only the matching cases
+    let only = std::env::var("ATENDE_RUNNER_ONLY")
+        .ok()
+        .filter(|o| !o.is_empty());
     let mut report = Report::default();
     for name in names {
         let path = dir.join(&name);
         let cases = match read_json(&path) {
             Ok(Json::Array(cases)) => cases,
-            // one fixture file holds a deliberately invalid `Infinity` amount
             Ok(_) | Err(CorpusError::Malformed { .. }) => {
                 report.fail(&format!("{name}#*"), "file is not a JSON list of cases");
                 continue;
@@ -54,9 +60,15 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
             Err(e) => return Err(e),
         };
         for (i, case) in cases.iter().enumerate() {
+            let id = format!("{name}#{i}");
+            if let Some(o) = &only {
+                if !(id == *o || name.trim_end_matches(".json") == o || name == *o) {
+                    continue;
+                }
+            }
             match run_case(&assets, &contact, case) {
                 Ok(()) => report.pass(),
-                Err(why) => report.fail(&format!("{name}#{i}"), why),
+                Err(why) => report.fail(&id, why),
             }
         }
     }
@@ -94,19 +106,21 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
 
     let mut uuids = SeededUuids::new(123456);
     let assets = Assets::from_json_migrating(&assets_json, &mut uuids);
-    let want_read_error = case.get("read_error").is_some();
+    let want_read_error = case.get("read_error").and_then(Json::as_str);
     let assets = match (assets, want_read_error) {
-        (Ok(_), true) => return Err("expected a read error, the flow was read".into()),
-        (Err(_), true) => return Ok(()),
-        (Err(e), false) => return Err(format!("read error: {e}")),
-        (Ok(a), false) => a,
+        (Ok(_), Some(_)) => return Err("expected a read error, the flow was read".into()),
+        // our message names the flow and JSON path around goflow's root error text
+        (Err(e), Some(want)) if e.to_string().contains(want) => return Ok(()),
+        (Err(e), Some(want)) => return Err(format!("read error {e:?}, expected {want:?}")),
+        (Err(e), None) => return Err(format!("read error: {e}")),
+        (Ok(a), None) => a,
     };
 
     let mut env_json = json!({"allowed_languages": ["eng", "spa"], "default_country": "RW"});
     if case.get("redact_urns").and_then(Json::as_bool) == Some(true) {
         env_json["redaction_policy"] = json!("urns");
     }
-    let env = Environment::from_json(&env_json).map_err(|e| e.to_string())?;
+    let env = with_test_prompts(Environment::from_json(&env_json).map_err(|e| e.to_string())?);
     let mut contact = Contact::from_json(case.get("contact").unwrap_or(default_contact))?;
     if case.get("localization").is_some() {
         contact.language = "spa".into();
@@ -140,10 +154,27 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
     let flow_ref = json!({ "uuid": flow["uuid"], "name": flow["name"] });
     let batch = case.get("no_input").and_then(Json::as_bool) == Some(true)
         || case.get("as_batch").and_then(Json::as_bool) == Some(true);
-    // goflow's harness makes the incoming message (and its UUID) before the session
-    let msg_uuid = atende_engine::services::UuidSource::new_v4(&mut uuids);
+    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
+    // goflow's harness makes the incoming message before the session, from the same
+    // clock and generator: its UUID (v7, also the input's), its time, then one more tick
+    let (msg_uuid, received_on) = if batch || voice {
+        Default::default()
+    } else {
+        let msg_uuid = uuids.new_v7(&mut clock);
+        let received_on = engine::format_time(clock.now());
+        clock.now();
+        (msg_uuid, received_on)
+    };
     let trigger = if batch || voice {
-        json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" })
+        let mut t =
+            json!({ "type": "manual", "flow": flow_ref, "triggered_on": "2000-01-01T00:00:00Z" });
+        if batch {
+            t["batch"] = json!(true);
+        }
+        t
     } else {
         json!({
             "type": "msg",
@@ -152,11 +183,10 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
             "event": {
                 "type": "msg_received",
                 "uuid": msg_uuid,
-                "created_on": "2000-01-01T00:00:00Z",
+                "created_on": received_on,
                 "msg": {
                     "uuid": msg_uuid,
                     "urn": "tel:+12065551212",
-                    "channel": {"uuid": "57f1078f-88aa-46f4-a59a-948a5739c03d", "name": "My Android Phone"},
                     "text": "Hi everybody",
                     "attachments": [
                         "image/jpeg:http://http://s3.amazon.com/bucket/test.jpg",
@@ -167,12 +197,11 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         })
     };
 
-    let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
-        .parse()
-        .map_err(|e| format!("{e}"))?;
-    let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
     let mut random = Pcg::new(123456, 123456);
     let mut http = MockHttp::from_json(case.get("http_mocks"));
+    let mut airtime = StubAirtime::default();
+    let mut llm = StubLlm;
+    let mut send_check = ForbiddenWord;
     let mut email = StubEmail(
         case.get("smtp_error")
             .and_then(Json::as_str)
@@ -186,6 +215,9 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
             .with_email(&mut email)
+            .with_airtime(&mut airtime)
+            .with_llm(&mut llm)
+            .with_send_check(&mut send_check)
             .with_blocked_hosts(BLOCKED_HOSTS),
     )
     .map_err(|e| e.to_string())?;
@@ -225,9 +257,12 @@ fn run_case(holder: &Json, default_contact: &Json, case: &Json) -> Result<(), St
         &known,
     );
     let actual = normalise(json!([Json::Array(events), locals]), &known);
-    // `ATENDE_DEBUG_ACTIONS=1` prints each case's normalised output, to write fixes against
-    if std::env::var_os("ATENDE_DEBUG_ACTIONS").is_some() {
-        eprintln!("{}", actual);
+    // ATENDE_RUNNER_DUMP=dir writes both normalised sides (of the last case run), to
+    // diff a failing case by eye
+    if let Ok(dir) = std::env::var("ATENDE_RUNNER_DUMP") {
+        let pretty = |v: &Json| serde_json::to_string_pretty(v).unwrap_or_default();
+        let _ = std::fs::write(Path::new(&dir).join("expected.json"), pretty(&expected));
+        let _ = std::fs::write(Path::new(&dir).join("actual.json"), pretty(&actual));
     }
     if let Some(d) = first_difference(&expected[0], &actual[0]) {
         return Err(format!("events{}", d.trim_start_matches('$')));

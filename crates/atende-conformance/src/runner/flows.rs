@@ -14,6 +14,7 @@ use atende_engine::session::{Session, SessionStatus};
 use atende_excellent::{Environment, Pcg};
 use serde_json::{json, Value as Json};
 
+use super::stubs::{with_test_prompts, StubAirtime, StubLlm};
 use super::{first_difference, read_json};
 use crate::{CorpusError, Report};
 
@@ -49,10 +50,10 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     let mut uuids = SeededUuids::new(123456);
     let assets =
         Assets::from_json_migrating(assets_json, &mut uuids).map_err(|e| format!("assets: {e}"))?;
-    let env = match test.get("environment") {
+    let env = with_test_prompts(match test.get("environment") {
         Some(e) if !e.is_null() => Environment::from_json(e).map_err(|e| e.to_string())?,
         _ => Environment::default(),
-    };
+    });
     let mut contact = Contact::from_json(&test["contact"])?;
     let start: jiff::Timestamp = "2025-05-04T12:30:45.123456789Z"
         .parse()
@@ -60,6 +61,8 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     let mut clock = SequentialClock::new(start, jiff::SignedDuration::from_secs(1));
     let mut random = Pcg::new(123456, 123456);
     let mut http = MockHttp::from_json(test.get("http_mocks"));
+    let mut airtime = StubAirtime::default();
+    let mut llm = StubLlm;
     let mut email = NullEmail;
 
     let mut outputs = Vec::new();
@@ -70,7 +73,9 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
         &test["trigger"],
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
-            .with_email(&mut email),
+            .with_email(&mut email)
+            .with_airtime(&mut airtime)
+            .with_llm(&mut llm),
     )
     .map_err(|e| e.to_string())?;
     let empty = Vec::new();
@@ -103,7 +108,9 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
             resume,
             Services::new(&mut clock, &mut uuids, &mut random)
                 .with_http(&mut http)
-                .with_email(&mut email),
+                .with_email(&mut email)
+                .with_airtime(&mut airtime)
+                .with_llm(&mut llm),
         )
         .map_err(|e| e.to_string())?;
     }

@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod modifiers;
 pub mod resumes;
 pub mod routers;
+pub mod stubs;
 pub mod triggers;
 
 /// Runs one fixture folder, choosing the runner by the folder's name.
@@ -49,11 +50,57 @@ pub fn read_json(path: &Path) -> Result<Json, CorpusError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| CorpusError::Malformed {
+    serde_json::from_str(&finite_numbers(&text)).map_err(|e| CorpusError::Malformed {
         path: path.to_path_buf(),
         line: e.line(),
         message: e.to_string(),
     })
+}
+
+/// What a bare `Infinity`/`-Infinity`/`NaN` number token is read as: the largest finite
+/// number of that sign (`NaN` as positive).
+const NON_FINITE_AS: [(&str, &str); 3] = [
+    ("-Infinity", "-1.7976931348623157e308"),
+    ("Infinity", "1.7976931348623157e308"),
+    ("NaN", "1.7976931348623157e308"),
+];
+
+/// JSON has no non-finite numbers, but Go's fixtures may hold the bare tokens `Infinity`,
+/// `-Infinity` and `NaN` where a number goes (goflow's test of an out-of-range airtime
+/// amount). Outside strings they are rewritten as the largest finite number of that
+/// sign, which still parses and which no reader in the engine accepts (no decimal holds
+/// it), so the fixture's read error is reproduced instead of the file being unreadable.
+/// Text inside strings is never touched.
+pub fn finite_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("Infinity") && !text.contains("NaN") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some((token, number)) =
+            NON_FINITE_AS.iter().find(|(t, _)| rest.starts_with(t))
+        {
+            out.push_str(number);
+            rest = &rest[token.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The first difference between two JSON values, as a JSON path (`$.nodes[0].uuid`),
@@ -112,6 +159,19 @@ pub fn first_difference(expected: &Json, actual: &Json) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn non_finite_numbers_read_outside_strings_only() {
+        let text = r#"{"a": Infinity, "b": [-Infinity, NaN], "c": "NaN \" Infinity"}"#;
+        let json: Json = serde_json::from_str(&finite_numbers(text)).unwrap();
+        assert_eq!(json["a"], json!(f64::MAX));
+        assert_eq!(json["b"], json!([f64::MIN, f64::MAX]));
+        assert_eq!(json["c"], json!("NaN \" Infinity"));
+        assert!(matches!(
+            finite_numbers("[1]"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn differences_are_json_paths() {

@@ -261,6 +261,18 @@ const HTTP_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
 ];
 
+/// Biggest amount of any currency `transfer_airtime` may send (goflow's bound, 10^15).
+const MAX_AIRTIME_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// A `transfer_airtime` amount as a decimal; `None` when it is no number a decimal can
+/// hold (too big, non-finite, or not a number at all).
+pub fn airtime_amount(amount: &Json) -> Option<rust_decimal::Decimal> {
+    match amount {
+        Json::Number(n) => atende_excellent::value::parse_decimal(&n.to_string()),
+        _ => None,
+    }
+}
+
 /// Whether `s` is a hyphenated hex UUID (any version), as asset references carry.
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -352,6 +364,17 @@ impl Action {
             }
             ActionKind::OpenTicket(a) => check_result_name("result_name", &a.result_name, false, p),
             ActionKind::TransferAirtime(a) => {
+                for (currency, amount) in &a.amounts {
+                    match airtime_amount(amount) {
+                        None => p.push("number value is out of permitted range".into()),
+                        Some(d)
+                            if d < rust_decimal::Decimal::ZERO || d > MAX_AIRTIME_AMOUNT.into() =>
+                        {
+                            p.push(format!("amount for '{currency}' is out of range"))
+                        }
+                        Some(_) => {}
+                    }
+                }
                 check_result_name("result_name", &a.result_name, false, p)
             }
             ActionKind::SetContactStatus(a)

@@ -153,13 +153,43 @@ impl Machine<'_, '_> {
                 return values.clone();
             }
         }
+        let mut contact = self.contact.context(&self.assets.fields);
+        if let Value::Object(o) = &mut contact {
+            Arc::make_mut(o).insert("channel", self.preferred_channel());
+        }
         let values = (
-            self.contact.context(&self.assets.fields),
+            contact,
             self.contact.fields_context(&self.assets.fields),
             self.contact.urns_context(),
         );
         *cache = Some((self.contact.clone(), values.clone()));
         values
+    }
+
+    /// `@contact.channel`: the channel the contact's first URN is tied to (`uuid`,
+    /// `name`, `address`; renders as the name), null when it is tied to none.
+    fn preferred_channel(&self) -> Value {
+        let uuid = self
+            .contact
+            .urns
+            .first()
+            .and_then(|u| u.split_once("channel="))
+            .map(|(_, rest)| rest.split(['&', '#']).next().unwrap_or_default());
+        let channel = uuid.and_then(|uuid| {
+            self.assets
+                .channels
+                .iter()
+                .find(|c| c.get("uuid").and_then(Json::as_str) == Some(uuid))
+        });
+        let Some(channel) = channel else {
+            return Value::Null;
+        };
+        let text = |k: &str| Value::from(channel.get(k).and_then(Json::as_str).unwrap_or(""));
+        let mut o = Object::with_default(text("name"));
+        for key in ["uuid", "name", "address"] {
+            o.insert(key, text(key));
+        }
+        Value::Object(Arc::new(o))
     }
 
     /// `@trigger` as goflow presents it: `type`, `params`, `keyword`, `user`, `origin`,
@@ -221,6 +251,35 @@ impl Machine<'_, '_> {
         Value::Object(Arc::new(o))
     }
 
+    /// `@node`: the node the run is at, its UUID, its router's category names and how
+    /// many times the run has visited it.
+    fn node_context(&self, run: &Run) -> Value {
+        let Some(step) = run.path.last() else {
+            return Value::Null;
+        };
+        let node = run
+            .flow
+            .get("uuid")
+            .and_then(Json::as_str)
+            .and_then(|uuid| self.assets.flow(uuid))
+            .and_then(|flow| flow.nodes.iter().find(|n| n.uuid == step.node_uuid));
+        let Some(node) = node else {
+            return Value::Null;
+        };
+        let categories: Vec<Value> = node
+            .router
+            .iter()
+            .flat_map(|r| &r.categories)
+            .map(|c| Value::from(c.name.as_str()))
+            .collect();
+        let visits = run.path.iter().filter(|s| s.node_uuid == node.uuid).count();
+        let mut o = Object::new();
+        o.insert("uuid", Value::from(node.uuid.as_str()));
+        o.insert("categories", Value::array(categories));
+        o.insert("visit_count", Value::from(visits as i64));
+        Value::Object(Arc::new(o))
+    }
+
     /// The Excellent context of run `idx`.
     #[allow(dead_code)]
     pub(super) fn context(&self, session: &Session, idx: usize) -> Value {
@@ -278,6 +337,9 @@ impl Machine<'_, '_> {
             };
             root.insert("input", input);
         }
+        if want("node") {
+            root.insert("node", self.node_context(run));
+        }
         if want("globals") {
             let mut globals = Object::new();
             for g in &self.assets.globals {
@@ -296,6 +358,7 @@ impl Machine<'_, '_> {
             run_obj.insert("status", Value::from(run.status.as_str()));
             run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
             run_obj.insert("results", results_context(&run.results));
+            run_obj.insert("contact", self.contact_values().0);
             root.insert("run", Value::Object(Arc::new(run_obj)));
         }
         if want("webhook") {

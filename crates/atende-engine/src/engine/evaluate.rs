@@ -123,6 +123,29 @@ impl Machine<'_, '_> {
         (!failed).then_some(text)
     }
 
+    /// A contact query template: each expression's text is quoted as a query value
+    /// (`gender = @fields.gender` → `gender = "Male"`), so what a contact typed can't
+    /// change the query's meaning.
+    pub(super) fn query_text(&mut self, session: &Session, idx: usize, template: &str) -> String {
+        if !template.contains('@') {
+            return template.to_string();
+        }
+        let tpl = Template::parse(template, &|n| {
+            CONTEXT_KEYS.iter().any(|k| k.eq_ignore_ascii_case(n))
+        });
+        let mut out = String::new();
+        for seg in &tpl.segments {
+            match seg {
+                atende_excellent::Segment::Text(t) => out.push_str(t),
+                atende_excellent::Segment::Expr { source, .. } => {
+                    let value = self.text(session, idx, source);
+                    out.push_str(&Json::String(value).to_string());
+                }
+            }
+        }
+        out
+    }
+
     pub(super) fn text(&mut self, session: &Session, idx: usize, template: &str) -> String {
         self.evaluate(session, idx, template).1
     }

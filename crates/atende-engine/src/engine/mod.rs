@@ -11,7 +11,10 @@ use serde_json::Value as Json;
 use crate::contact::{Contact, FieldDef};
 use crate::definition::Flow;
 use crate::events::Event;
-use crate::services::{Classifier, Clock, EmailService, HttpService, UrnClaims, UuidSource};
+use crate::services::{
+    AirtimeService, Classifier, Clock, EmailService, HttpService, LlmService, SendCheck, UrnClaims,
+    UuidSource,
+};
 use crate::session::{RunStatus, Session, SessionStatus};
 
 mod actions;
@@ -84,6 +87,11 @@ pub struct Assets {
     pub resthooks: Vec<Json>,
     pub topics: Vec<Json>,
     pub users: Vec<Json>,
+    /// `{"uuid", "name", "type"}`: the LLMs `call_llm` may name.
+    pub llms: Vec<Json>,
+    /// Channel message templates (WhatsApp): `{"uuid", "name", "translations": [{"channel",
+    /// "locale", "components", "variables"}]}`.
+    pub templates: Vec<Json>,
     /// The location tree (countries → states → districts → wards).
     pub locations: Vec<Location>,
 }
@@ -156,6 +164,8 @@ impl Assets {
             resthooks: list("resthooks"),
             topics: list("topics"),
             users: list("users"),
+            llms: list("llms"),
+            templates: list("templates"),
             locations: list("locations")
                 .iter()
                 .filter_map(Location::from_json)
@@ -169,7 +179,8 @@ impl Assets {
 }
 
 /// The injected services a sprint uses. Without an HTTP service webhooks fail as
-/// connection errors; without an e-mail service `send_email` reports an error.
+/// connection errors; without an e-mail, airtime or LLM service the action using it
+/// reports an error.
 pub struct Services<'a> {
     pub clock: &'a mut dyn Clock,
     pub uuids: &'a mut dyn UuidSource,
@@ -178,6 +189,12 @@ pub struct Services<'a> {
     pub email: Option<&'a mut dyn EmailService>,
     /// Without one `call_classifier` fails, as NLU classifiers are no longer supported.
     pub classifier: Option<&'a mut dyn Classifier>,
+    /// Without one `transfer_airtime` reports an error and transfers nothing.
+    pub airtime: Option<&'a mut dyn AirtimeService>,
+    /// Without one `call_llm` reports an error and its output is `<ERROR>`.
+    pub llm: Option<&'a mut dyn LlmService>,
+    /// Marks messages the host won't send (content rules); without one all may be sent.
+    pub send_check: Option<&'a mut dyn SendCheck>,
     /// Hosts webhooks may not call (`url:blocked`), e.g. a messaging API that must only
     /// be reached through a channel.
     pub blocked_hosts: &'a [&'a str],
@@ -187,7 +204,7 @@ pub struct Services<'a> {
 }
 
 impl<'a> Services<'a> {
-    /// The required services; HTTP and e-mail are added with the `with_*` methods.
+    /// The required services; the optional ones are added with the `with_*` methods.
     pub fn new(
         clock: &'a mut dyn Clock,
         uuids: &'a mut dyn UuidSource,
@@ -200,6 +217,9 @@ impl<'a> Services<'a> {
             http: None,
             email: None,
             classifier: None,
+            airtime: None,
+            llm: None,
+            send_check: None,
             blocked_hosts: &[],
             urn_claims: None,
             limits: Limits::default(),
@@ -243,6 +263,21 @@ impl<'a> Services<'a> {
         self
     }
 
+    pub fn with_airtime(mut self, airtime: &'a mut dyn AirtimeService) -> Services<'a> {
+        self.airtime = Some(airtime);
+        self
+    }
+
+    pub fn with_llm(mut self, llm: &'a mut dyn LlmService) -> Services<'a> {
+        self.llm = Some(llm);
+        self
+    }
+
+    pub fn with_send_check(mut self, check: &'a mut dyn SendCheck) -> Services<'a> {
+        self.send_check = Some(check);
+        self
+    }
+
     pub fn with_blocked_hosts(mut self, hosts: &'a [&'a str]) -> Services<'a> {
         self.blocked_hosts = hosts;
         self
@@ -282,6 +317,8 @@ pub fn start<'a>(
     let env = &session_env(assets, env, contact);
     let mut m = Machine::new(assets, env, contact, services);
     let uuid = m.v7();
+    // goflow draws the first sprint's UUID here; drawing it keeps later UUIDs in step
+    m.services.uuids.new_v4();
     let created_on = m.now();
     let mut session = Session {
         uuid,

@@ -189,11 +189,11 @@ impl Machine<'_, '_> {
             call.headers = Some(resp.headers.clone());
             call.response_size = call.response_trace.as_ref().map_or(0, String::len);
             if resp.body.len() > MAX_WEBHOOK_RESPONSE_BYTES {
-                // the body is not read: the call counts as failed to connect
-                call.response_trace = Some(response_text(&crate::services::HttpResponse {
-                    body: String::new(),
-                    ..resp.clone()
-                }));
+                // the body is not read: the call counts as failed to connect, and the
+                // trace keeps the head only (its Content-Length still the body's)
+                let full = response_text(&resp);
+                let head = full.len() - resp.body.len();
+                call.response_trace = Some(full[..head].to_string());
                 call.body = String::new();
                 self.event(
                     "warning",
@@ -203,6 +203,9 @@ impl Machine<'_, '_> {
                 call.body = resp.body;
                 call.outcome = if (200..300).contains(&resp.status) {
                     "success"
+                } else if resp.status == 410 && resthook.is_some() {
+                    // a resthook subscriber answering 410 Gone has unsubscribed
+                    "subscriber_gone"
                 } else {
                     "response_error"
                 };

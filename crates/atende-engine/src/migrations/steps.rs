@@ -360,21 +360,31 @@ pub fn v14_2_0(flow: &mut Value, _: &mut dyn UuidSource) {
     }
 }
 
-/// 14.3.0: `open_ticket` no longer saves a result; the node's router does, splitting on
-/// `@locals._new_ticket` (set when a ticket was opened) instead of the result category.
+/// Actions that stopped saving results in 14.3.0, with the local each sets instead (the
+/// new ticket's or transfer's UUID, empty when none was made).
+const RESULT_TO_LOCAL: &[(&str, &str)] = &[
+    ("open_ticket", "_new_ticket"),
+    ("transfer_airtime", "_new_transfer"),
+];
+
+/// 14.3.0: `open_ticket` and `transfer_airtime` no longer save a result; the node's
+/// router does, splitting on the action's local (`@locals._new_ticket`,
+/// `@locals._new_transfer`) instead of the result category.
 pub fn v14_3_0(flow: &mut Value, _: &mut dyn UuidSource) {
     for node in nodes_mut(flow) {
         let mut names = Vec::new();
         for action in actions_mut(node) {
-            if type_of(action) == "open_ticket" {
-                if let Some(Value::String(name)) = action.remove("result_name") {
-                    if !name.is_empty() {
-                        names.push(name);
-                    }
+            let Some((_, local)) = RESULT_TO_LOCAL.iter().find(|(t, _)| type_of(action) == *t)
+            else {
+                continue;
+            };
+            if let Some(Value::String(name)) = action.remove("result_name") {
+                if !name.is_empty() {
+                    names.push((name, *local));
                 }
             }
         }
-        let Some(name) = names.into_iter().next() else {
+        let Some((name, local)) = names.into_iter().next() else {
             continue;
         };
         let Some(router) = node.get_mut("router").and_then(Value::as_object_mut) else {
@@ -388,7 +398,7 @@ pub fn v14_3_0(flow: &mut Value, _: &mut dyn UuidSource) {
             .and_then(Value::as_str)
             .unwrap_or_default();
         if is_result_operand(operand, &snakify(&name)) {
-            router.insert("operand".into(), json!("@locals._new_ticket"));
+            router.insert("operand".into(), json!(format!("@locals.{local}")));
             keep_success_case(router, "has_text", json!([]));
         }
         let has_result = router

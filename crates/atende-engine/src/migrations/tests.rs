@@ -306,6 +306,25 @@ fn v14_2_renames_body_and_drops_bad_languages() {
 }
 
 #[test]
+fn v14_3_moves_airtime_result_to_router() {
+    let mut router = webhook_router("@results.transfer");
+    router["cases"][0]["type"] = json!("has_category");
+    let f = flow(
+        "13.0.0",
+        node(
+            json!([{"uuid": "a", "type": "transfer_airtime", "amounts": {"BRL": 10}, "result_name": "Transfer"}]),
+            router,
+        ),
+    );
+    let out = run(f, "14.3.0");
+    assert!(out["nodes"][0]["actions"][0].get("result_name").is_none());
+    let r = &out["nodes"][0]["router"];
+    assert_eq!(r["result_name"], "Transfer");
+    assert_eq!(r["operand"], "@locals._new_transfer");
+    assert_eq!(r["cases"][0]["type"], "has_text");
+}
+
+#[test]
 fn v14_3_moves_ticket_result_to_router() {
     let mut router = webhook_router("@results.ticket");
     router["cases"][0]["type"] = json!("has_category");

@@ -23,6 +23,7 @@ mod tests;
 mod text;
 mod utility;
 
+pub use encoded::format_phone_national;
 pub use tests::{test_result_false, test_result_match};
 
 /// The native signature of a built-in function.

@@ -12,6 +12,9 @@ use crate::definition::Node;
 use crate::engine::Machine;
 use crate::session::Session;
 
+/// What a redacted URN path shows.
+const REDACTED: &str = "********";
+
 /// Rebuilds JSON objects with their keys sorted, as Go writes maps.
 fn sorted_json(json: Json) -> Json {
     match json {
@@ -46,12 +49,18 @@ impl Machine<'_, '_> {
         node: &Node,
         a: &CallResthook,
     ) {
-        let subscribers: Vec<String> = self
+        let Some(resthook) = self
             .assets
             .resthooks
             .iter()
             .find(|r| r.get("slug").and_then(Json::as_str) == Some(a.resthook.as_str()))
-            .and_then(|r| r.get("subscribers").and_then(Json::as_array))
+        else {
+            // a resthook nobody registered: nothing to call
+            return;
+        };
+        let subscribers: Vec<String> = resthook
+            .get("subscribers")
+            .and_then(Json::as_array)
             .map(|s| {
                 s.iter()
                     .filter_map(Json::as_str)
@@ -71,9 +80,11 @@ impl Machine<'_, '_> {
             calls.push(self.http_call("POST", &url, headers, payload.clone(), Some(&a.resthook)));
         }
         // the result is the failed call if any failed (410 Gone aside), else the last
+        // successful one, else the last
         let pick = calls
             .iter()
             .position(|c| c.status != 410 && !(200..300).contains(&c.status))
+            .or_else(|| calls.iter().rposition(|c| (200..300).contains(&c.status)))
             .or_else(|| calls.len().checked_sub(1));
         if let Some(i) = pick {
             let call = calls.swap_remove(i);
@@ -87,7 +98,7 @@ impl Machine<'_, '_> {
         let mut contact = json!({
             "uuid": self.contact.uuid,
             "name": self.contact.name,
-            "urn": self.contact.urns.first().map(|u| crate::contact::urn_identity(u)),
+            "urn": self.contact.urns.first().map(|u| self.redacted(crate::contact::urn_identity(u))),
         });
         if !self.contact.language.is_empty() {
             contact["language"] = json!(self.contact.language);
@@ -112,15 +123,7 @@ impl Machine<'_, '_> {
                 (k.clone(), o)
             })
             .collect();
-        let input = session.input.as_ref().map(|i| {
-            json!({
-                "text": i.get("text").cloned().unwrap_or(json!("")),
-                "attachments": i.get("attachments").cloned().unwrap_or(json!([])),
-                "urn": i.get("urn").cloned().unwrap_or(Json::Null),
-                "uuid": i.get("uuid").cloned().unwrap_or(Json::Null),
-                "created_on": i.get("created_on").and_then(Json::as_str).map(micro_time),
-            })
-        });
+        let input = session.input.as_ref().map(|i| self.input_payload(i));
         json!({
             "contact": contact,
             "flow": flow,
@@ -130,5 +133,66 @@ impl Machine<'_, '_> {
             "input": input,
             "channel": session.input.as_ref().and_then(|i| i.get("channel")).cloned(),
         })
+    }
+
+    /// The input as `@(json(input))` writes it: attachments split into content type and
+    /// URL, the URN as scheme, path and display.
+    fn input_payload(&self, input: &Json) -> Json {
+        let attachments: Vec<Json> = input
+            .get("attachments")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(|att| {
+                        let (content_type, url) = att.split_once(':').unwrap_or(("", att));
+                        json!({ "content_type": content_type, "url": url })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let urn = input
+            .get("urn")
+            .and_then(Json::as_str)
+            .map(|u| self.urn_payload(u));
+        json!({
+            "type": input.get("type").cloned().unwrap_or(json!("msg")),
+            "uuid": input.get("uuid").cloned().unwrap_or(Json::Null),
+            "text": input.get("text").cloned().unwrap_or(json!("")),
+            "attachments": attachments,
+            "channel": input.get("channel").cloned().unwrap_or(Json::Null),
+            "urn": urn,
+            "created_on": input.get("created_on").and_then(Json::as_str).map(micro_time),
+        })
+    }
+
+    /// A URN as `{scheme, path, display}`, phone numbers displayed the national way.
+    fn urn_payload(&self, urn: &str) -> Json {
+        let identity = crate::contact::urn_identity(urn);
+        let (scheme, rest) = identity.split_once(':').unwrap_or(("", identity));
+        let (path, display) = match rest.split_once('#') {
+            Some((p, d)) => (p.to_string(), d.to_string()),
+            None => (rest.to_string(), String::new()),
+        };
+        if self.env.redaction_policy == atende_excellent::env::RedactionPolicy::Urns {
+            return json!({ "scheme": scheme, "path": REDACTED, "display": REDACTED });
+        }
+        let display = if !display.is_empty() {
+            display
+        } else if scheme == "tel" {
+            atende_excellent::functions::format_phone_national(&path).unwrap_or(path.clone())
+        } else {
+            path.clone()
+        };
+        json!({ "scheme": scheme, "path": path, "display": display })
+    }
+
+    /// A URN as the environment lets flows see it (`tel:********` when redacted).
+    fn redacted(&self, urn: &str) -> String {
+        if self.env.redaction_policy != atende_excellent::env::RedactionPolicy::Urns {
+            return urn.to_string();
+        }
+        let scheme = urn.split(':').next().unwrap_or_default();
+        format!("{scheme}:{REDACTED}")
     }
 }

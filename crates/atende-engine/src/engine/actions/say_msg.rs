@@ -45,6 +45,34 @@ impl Machine<'_, '_> {
             .unwrap_or_else(|| default.to_string())
     }
 
+    /// An action's translated list for `key` (attachments, quick replies), or
+    /// `default` when the flow has no translation for the contact's language.
+    pub(super) fn translated_items(
+        &self,
+        flow: &Flow,
+        action: &Action,
+        key: &str,
+        default: &[String],
+    ) -> Vec<String> {
+        self.translation_language(flow)
+            .and_then(|lang| {
+                let items = flow
+                    .localization
+                    .get(&lang)?
+                    .get(&action.uuid)?
+                    .get(key)?
+                    .as_array()?;
+                Some(
+                    items
+                        .iter()
+                        .filter_map(Json::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| default.to_vec())
+    }
+
     pub(super) fn say_msg(
         &mut self,
         session: &Session,

@@ -39,6 +39,13 @@ impl Machine<'_, '_> {
         action: &Action,
         a: &SendBroadcast,
     ) {
+        if self.is_batch_start(session) && !a.groups.is_empty() {
+            self.event(
+                "error",
+                json!({ "text": "Can't send broadcasts to groups during batch starts" }),
+            );
+            return;
+        }
         let mut translations = Map::new();
         let mut languages = vec![flow.language.clone()];
         if let Some(loc) = flow.localization.as_object() {
@@ -60,6 +67,22 @@ impl Machine<'_, '_> {
             if !atts.is_empty() {
                 t["attachments"] = json!(atts);
             }
+            let qrs = localized(flow, &lang, &action.uuid, "quick_replies").unwrap_or_else(|| {
+                a.quick_replies
+                    .iter()
+                    .filter_map(|q| q.as_str().or_else(|| q.get("text")?.as_str()))
+                    .map(str::to_owned)
+                    .collect()
+            });
+            let qrs: Vec<Json> = qrs
+                .iter()
+                .map(|q| self.text(session, idx, q))
+                .filter(|q| !q.is_empty())
+                .map(|q| json!({ "text": q, "type": "text" }))
+                .collect();
+            if !qrs.is_empty() {
+                t["quick_replies"] = Json::Array(qrs);
+            }
             translations.insert(lang, t);
         }
         let mut data = json!({ "translations": translations, "base_language": flow.language });
@@ -71,6 +94,7 @@ impl Machine<'_, '_> {
                 contacts: &a.contacts,
                 groups: &a.groups,
                 contact_query: &a.contact_query,
+                legacy_vars: &a.legacy_vars,
             },
             &mut data,
         );

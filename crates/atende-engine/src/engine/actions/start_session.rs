@@ -12,12 +12,31 @@ use crate::engine::actions::Recipients;
 use crate::engine::Machine;
 use crate::session::Session;
 
+/// The contact as goflow writes it, timestamps in Go's format.
+fn contact_json(contact: &crate::contact::Contact) -> Json {
+    let mut json = serde_json::to_value(contact).unwrap_or(Json::Null);
+    for key in ["created_on", "last_seen_on"] {
+        if let Some(t) = json.get(key).and_then(Json::as_str) {
+            let go = crate::engine::normalise_times(json!(t));
+            json[key] = go;
+        }
+    }
+    json
+}
+
 impl Machine<'_, '_> {
     pub(super) fn start_session(&mut self, session: &Session, idx: usize, a: &StartSession) {
         let Some(target) = self.assets.flow(&a.flow.uuid) else {
             self.missing_dependency("flow", &a.flow.uuid, &a.flow.name);
             return;
         };
+        if self.is_batch_start(session) && (!a.groups.is_empty() || !a.contact_query.is_empty()) {
+            self.event(
+                "error",
+                json!({ "text": "Can't start new sessions for groups or queries during batch starts" }),
+            );
+            return;
+        }
         let mut data = json!({ "flow": { "uuid": target.uuid, "name": target.name } });
         self.add_recipients(
             session,
@@ -27,6 +46,7 @@ impl Machine<'_, '_> {
                 contacts: &a.contacts,
                 groups: &a.groups,
                 contact_query: &a.contact_query,
+                legacy_vars: &a.legacy_vars,
             },
             &mut data,
         );
@@ -66,7 +86,7 @@ impl Machine<'_, '_> {
         data["run_summary"] = json!({
             "uuid": run.uuid,
             "flow": run.flow,
-            "contact": serde_json::to_value(&*self.contact).unwrap_or(Json::Null),
+            "contact": contact_json(self.contact),
             "status": run.status.as_str(),
             "results": run.results,
         });
