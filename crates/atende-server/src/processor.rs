@@ -256,6 +256,72 @@ pub async fn start_flow(
     result.map(|()| contact_uuid.to_string())
 }
 
+/// Applies contact modifiers (goflow's typed contact changes: name, fields, groups,
+/// language, URNs, status, …) outside any flow, under the contact's lease, re-evaluating
+/// smart groups; returns the events. Nothing is written when an event is an error.
+pub async fn modify_contact(
+    app: &Arc<App>,
+    workspace: &str,
+    contact_uuid: &str,
+    modifiers: Vec<atende_engine::modifiers::Modifier>,
+) -> anyhow::Result<(Contact, Vec<Json>)> {
+    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
+    app.store
+        .lock_contact(workspace, contact_uuid, &owner, CONTACT_LEASE, CONTACT_WAIT)
+        .await?;
+    let result = async {
+        let mut contact = app
+            .store
+            .contact(workspace, contact_uuid)
+            .await?
+            .ok_or_else(|| anyhow!("no contact {contact_uuid}"))?
+            .contact;
+        let assets = app.assets(workspace).await?;
+        let env = workspace_env(app, workspace).await?;
+        // the engine's services are not Send: keep them out of the awaits below
+        let events = {
+            let mut clock = WallClock;
+            let mut uuids = RandomUuids;
+            let mut random = Pcg::new(1, 2);
+            let mut services = Services::new(&mut clock, &mut uuids, &mut random);
+            let mut events = Vec::new();
+            for m in &modifiers {
+                events.extend(m.apply(&env, &assets, &mut contact, &mut services));
+            }
+            events
+        };
+        if let Some(err) = events.iter().find(|e| e.event_type == "error") {
+            let text = err
+                .field("text")
+                .and_then(Json::as_str)
+                .unwrap_or("invalid change");
+            return Err(anyhow::Error::new(atende_store::StoreError::Invalid(
+                text.to_string(),
+            )));
+        }
+        let mut tx = app.store.begin().await?;
+        tx.update_contact(workspace, &contact, atende_store::wall_now())
+            .await?;
+        tx.commit().await?;
+        Ok((contact, events.iter().map(|e| e.to_json()).collect()))
+    }
+    .await;
+    app.store
+        .unlock_contact(workspace, contact_uuid, &owner)
+        .await?;
+    result
+}
+
+async fn workspace_env(app: &App, workspace: &str) -> anyhow::Result<Environment> {
+    let ws = app
+        .store
+        .workspace(workspace)
+        .await?
+        .ok_or_else(|| anyhow!("no workspace {workspace}"))?;
+    Environment::from_json(&ws.environment)
+        .map_err(|e| anyhow!("workspace {workspace} environment: {e}"))
+}
+
 /// Runs one sprint on a blocking thread and writes everything it produced in one
 /// transaction. `handled` is the inbound message this sprint consumed; `fire` the
 /// scheduled fire it applies (the transaction rolls back if another instance took it).
@@ -268,13 +334,7 @@ async fn run_and_apply(
     fire: Option<&str>,
 ) -> anyhow::Result<()> {
     let assets = app.assets(workspace).await?;
-    let ws = app
-        .store
-        .workspace(workspace)
-        .await?
-        .ok_or_else(|| anyhow!("no workspace {workspace}"))?;
-    let env = Environment::from_json(&ws.environment)
-        .map_err(|e| anyhow!("workspace {workspace} environment: {e}"))?;
+    let env = workspace_env(app, workspace).await?;
     let before = contact.clone();
     let mut http = WebhookClient {
         client: app.http.clone(),

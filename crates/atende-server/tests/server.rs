@@ -431,3 +431,85 @@ async fn restart_keeps_waiting_sessions_and_their_timeouts() {
     let answer = s.chat("visitor-ffff-0001", "52998224725").await;
     assert!(answer[0].starts_with("Encontrei seu boleto"), "{answer:?}");
 }
+
+both!(
+    smart_groups_follow_fields_and_route_catch_all,
+    |db: String| async move {
+        // the Cristal bot's rule: contacts whose `atividade_no_chat` says a human is on the
+        // case get one catch-all flow, everyone else the bot
+        let s = common::start(&db).await;
+        let (_, flows) = s.get("/api/v1/flows").await;
+        let bot = flows["results"][0]["uuid"].clone();
+        let human = "7b1f4a52-9d0e-4c55-8a11-2f6e5d4c3b2a";
+        let group = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f";
+        let export = json!({
+            "flows": [{
+                "uuid": human, "name": "Humano", "spec_version": "14.4.2", "language": "por",
+                "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
+                "nodes": [{"uuid": "8c2e4f6a-1b3d-4e5f-9a7b-0c1d2e3f4a5b",
+                           "actions": [{"uuid": "9d3f5a7b-2c4e-4f6a-8b9c-1d2e3f4a5b6c", "type": "send_msg", "text": "Um atendente já vai falar com você."}],
+                           "exits": [{"uuid": "ae4a6b8c-3d5f-4a7b-9c0d-2e3f4a5b6c7d"}]}]
+            }],
+            "fields": [{"key": "atividade_no_chat", "name": "Atividade no chat", "type": "text"}],
+            "groups": [{"uuid": group, "name": "Atendimento humano", "query": "atividade_no_chat = \"Atendimento humano\""}],
+            "triggers": [
+                {"trigger_type": "C", "flow": {"uuid": human}, "groups": [{"uuid": group}]},
+            ]
+        });
+        let (status, body) = s.post("/api/v1/import", &export).await;
+        assert_eq!(status, 200, "{body}");
+        // the demo's catch-all must not catch the human group's contacts
+        let (status, body) = s.post("/api/v1/triggers", &json!({"trigger_type": "catch_all", "flow": {"uuid": bot}, "exclude_groups": [{"uuid": group}]})).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, c) = s.post("/api/v1/contacts", &json!({"name": "João", "urns": ["webchat:visitor-gggg-0001"], "fields": {"atividade_no_chat": "Atendimento humano"}})).await;
+        assert_eq!(status, 201, "{c}");
+        assert_eq!(
+            c["groups"][0]["uuid"], group,
+            "smart group evaluated at creation: {c}"
+        );
+        assert_eq!(
+            s.chat("visitor-gggg-0001", "oi").await,
+            ["Um atendente já vai falar com você."]
+        );
+        // the field changes: the contact leaves the group and the bot answers again
+        let uuid = c["uuid"].as_str().unwrap();
+        let (status, changed) = s
+            .post(
+                &format!("/api/v1/contacts/{uuid}"),
+                &json!({"fields": {"atividade_no_chat": "Bot"}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{changed}");
+        assert!(changed["contact"].get("groups").is_none(), "{changed}");
+        assert!(changed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "contact_groups_changed"));
+        let answer = s.chat("visitor-gggg-0001", "oi").await;
+        assert!(answer[0].contains("Sou a Cris"), "{answer:?}");
+        // goflow modifiers work as they are; bad ones are named
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/contacts/{uuid}/modify"),
+                &json!({"modifiers": [{"type": "status", "status": "zombie"}]}),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("field 'modifiers[0]'"),
+            "{body}"
+        );
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/contacts/{uuid}/modify"),
+                &json!({"modifiers": [{"type": "language", "language": "eng"}]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["contact"]["language"], "eng");
+    }
+);

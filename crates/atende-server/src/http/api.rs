@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use atende_engine::contact::{Contact, FieldValue};
+use atende_engine::contact::Contact;
+use atende_engine::modifiers::Modifier;
 use atende_store::{Channel, NewMessage};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,7 +20,11 @@ use crate::{processor, App};
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/contacts", get(list_contacts).post(create_contact))
-        .route("/contacts/{uuid}", get(get_contact))
+        .route("/contacts/{uuid}", get(get_contact).post(update_contact))
+        .route(
+            "/contacts/{uuid}/modify",
+            axum::routing::post(modify_contact),
+        )
         .route("/contacts/{uuid}/messages", get(contact_messages))
         .route("/flows", get(list_flows))
         .route("/flows/{uuid}", get(get_flow))
@@ -162,44 +167,154 @@ async fn create_contact(
         urns: normalized,
         ..Contact::default()
     };
+    let modifiers = contact_modifiers(&app, &ws, &body).await?;
+    let mut tx = app.store.begin().await?;
+    tx.insert_contact(&ws, &mut contact, atende_store::wall_now())
+        .await?;
+    tx.commit().await?;
+    if !modifiers.is_empty() {
+        contact = processor::modify_contact(&app, &ws, &contact.uuid, modifiers)
+            .await?
+            .0;
+    }
+    Ok((StatusCode::CREATED, Json(contact_json(&contact))))
+}
+
+/// The modifiers a simple contact body asks for: `name`, `language`, `fields` (key →
+/// text; empty text clears), `groups` (the manual groups it should be in, by UUID).
+async fn contact_modifiers(app: &Arc<App>, ws: &str, body: &Value) -> Result<Vec<Modifier>> {
+    let mut out = Vec::new();
+    let assets = app.assets(ws).await?;
     if let Some(fields) = body.get("fields") {
         let fields = fields.as_object().ok_or_else(|| {
             ApiError::bad_request("field 'fields' must be an object of key → text")
         })?;
-        let known = app.assets(&ws).await?;
         for (k, v) in fields {
-            if !known.fields.iter().any(|f| &f.key == k) {
+            let Some(def) = assets.fields.iter().find(|f| &f.key == k) else {
                 return Err(ApiError::bad_request(format!(
                     "field 'fields.{k}': no such contact field"
                 )));
-            }
-            let text = match v {
+            };
+            let value = match v {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
+                Value::Null => String::new(),
                 _ => {
                     return Err(ApiError::bad_request(format!(
                         "field 'fields.{k}' must be text or a number"
                     )))
                 }
             };
-            let number = atende_excellent::value::parse_decimal(&text).and_then(|n| {
-                serde_json::from_str(&atende_excellent::value::format_decimal(&n)).ok()
-            });
-            contact.fields.insert(
-                k.clone(),
-                FieldValue {
-                    text,
-                    number,
-                    ..FieldValue::default()
-                },
-            );
+            out.push(modifier(json!({"type": "field", "field": {"key": def.key, "name": def.name}, "value": value}), "fields")?);
         }
     }
-    let mut tx = app.store.begin().await?;
-    tx.insert_contact(&ws, &mut contact, atende_store::wall_now())
-        .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(contact_json(&contact))))
+    if let Some(groups) = body.get("groups") {
+        let wanted = string_list(body, "groups")?;
+        let mut refs = Vec::new();
+        for (i, uuid) in wanted.iter().enumerate() {
+            let g = assets
+                .groups
+                .iter()
+                .find(|g| g.get("uuid").and_then(Value::as_str) == Some(uuid))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("field 'groups[{i}]': no group {uuid}"))
+                })?;
+            if g.get("query")
+                .and_then(Value::as_str)
+                .is_some_and(|q| !q.is_empty())
+            {
+                return Err(ApiError::bad_request(format!(
+                    "field 'groups[{i}]': {uuid} is a smart group; its members follow its query"
+                )));
+            }
+            refs.push(json!({"uuid": uuid, "name": g["name"]}));
+        }
+        let _ = groups;
+        // membership is exactly the list: remove from the other manual groups, add to these
+        let others: Vec<Value> = assets
+            .groups
+            .iter()
+            .filter(|g| {
+                g.get("query")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+            })
+            .filter(|g| {
+                !wanted
+                    .iter()
+                    .any(|w| Some(w.as_str()) == g.get("uuid").and_then(Value::as_str))
+            })
+            .map(|g| json!({"uuid": g["uuid"], "name": g["name"]}))
+            .collect();
+        if !others.is_empty() {
+            out.push(modifier(
+                json!({"type": "groups", "groups": others, "modification": "remove"}),
+                "groups",
+            )?);
+        }
+        if !refs.is_empty() {
+            out.push(modifier(
+                json!({"type": "groups", "groups": refs, "modification": "add"}),
+                "groups",
+            )?);
+        }
+    }
+    for key in ["name", "language"] {
+        if let Some(v) = body.get(key) {
+            let v = v
+                .as_str()
+                .ok_or_else(|| ApiError::bad_request(format!("field '{key}' must be a string")))?;
+            out.push(modifier(json!({"type": key, key: v}), key)?);
+        }
+    }
+    Ok(out)
+}
+
+fn modifier(json: Value, field: &str) -> Result<Modifier> {
+    Modifier::from_json(&json).map_err(|e| ApiError::bad_request(format!("field '{field}': {e}")))
+}
+
+/// `{"name"?, "language"?, "fields"?, "groups"?}`: the simple update, as modifiers.
+async fn update_contact(
+    State(app): State<Arc<App>>,
+    Workspace(ws): Workspace,
+    Path(uuid): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>> {
+    if app.store.contact(&ws, &uuid).await?.is_none() {
+        return Err(ApiError::not_found(format!("no contact {uuid}")));
+    }
+    let modifiers = contact_modifiers(&app, &ws, &body).await?;
+    let (contact, events) = processor::modify_contact(&app, &ws, &uuid, modifiers).await?;
+    Ok(Json(
+        json!({"contact": contact_json(&contact), "events": events}),
+    ))
+}
+
+/// `{"modifiers": [goflow modifier, …]}`: any contact change goflow can express
+/// (fields, groups, URNs, status, language, timezone, tickets, …).
+async fn modify_contact(
+    State(app): State<Arc<App>>,
+    Workspace(ws): Workspace,
+    Path(uuid): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>> {
+    let list = body
+        .get("modifiers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::bad_request("field 'modifiers' must be a list"))?;
+    let modifiers = list
+        .iter()
+        .enumerate()
+        .map(|(i, m)| modifier(m.clone(), &format!("modifiers[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+    if app.store.contact(&ws, &uuid).await?.is_none() {
+        return Err(ApiError::not_found(format!("no contact {uuid}")));
+    }
+    let (contact, events) = processor::modify_contact(&app, &ws, &uuid, modifiers).await?;
+    Ok(Json(
+        json!({"contact": contact_json(&contact), "events": events}),
+    ))
 }
 
 async fn contact_messages(
