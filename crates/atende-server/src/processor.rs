@@ -14,7 +14,7 @@ use atende_excellent::{Environment, Pcg};
 use atende_store::{Channel, Message, NewMessage, Tx};
 use serde_json::{json, Value as Json};
 
-use crate::services::{LogEmail, RandomUuids, WallClock, WebhookClient};
+use crate::services::{LogEmail, RandomUuids, StoreUrnClaims, WallClock, WebhookClient};
 use crate::triggers::{self, Route};
 use crate::App;
 
@@ -278,18 +278,27 @@ pub async fn modify_contact(
             .contact;
         let assets = app.assets(workspace).await?;
         let env = workspace_env(app, workspace).await?;
-        // the engine's services are not Send: keep them out of the awaits below
-        let events = {
+        let modifiers = modifiers.clone();
+        let mut claims = StoreUrnClaims {
+            store: app.store.clone(),
+            handle: tokio::runtime::Handle::current(),
+            workspace: workspace.to_string(),
+        };
+        // on a blocking thread: URN claims block on the store
+        let (contact, events) = tokio::task::spawn_blocking(move || {
             let mut clock = WallClock;
             let mut uuids = RandomUuids;
             let mut random = Pcg::new(1, 2);
-            let mut services = Services::new(&mut clock, &mut uuids, &mut random);
+            let mut services =
+                Services::new(&mut clock, &mut uuids, &mut random).with_urn_claims(&mut claims);
             let mut events = Vec::new();
             for m in &modifiers {
                 events.extend(m.apply(&env, &assets, &mut contact, &mut services));
             }
-            events
-        };
+            (contact, events)
+        })
+        .await
+        .context("modifier thread")?;
         if let Some(err) = events.iter().find(|e| e.event_type == "error") {
             let text = err
                 .field("text")
@@ -345,6 +354,11 @@ async fn run_and_apply(
     // the server is the shell: timing sprints for /metrics is its job
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
+    let mut claims = StoreUrnClaims {
+        store: app.store.clone(),
+        handle: tokio::runtime::Handle::current(),
+        workspace: workspace.to_string(),
+    };
     let (contact, session, sprint, interrupted) = tokio::task::spawn_blocking(move || {
         let mut contact = contact;
         let mut clock = WallClock;
@@ -354,7 +368,8 @@ async fn run_and_apply(
         let mut email = LogEmail;
         let services = Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
-            .with_email(&mut email);
+            .with_email(&mut email)
+            .with_urn_claims(&mut claims);
         match work {
             Work::Start(trigger) => {
                 let (session, sprint) =

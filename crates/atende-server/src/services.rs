@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use atende_engine::engine::MAX_WEBHOOK_RESPONSE_BYTES;
 use atende_engine::services::{
-    format_uuid, Clock, EmailService, HttpRequest, HttpResponse, HttpService, UuidSource,
+    format_uuid, Clock, EmailService, HttpRequest, HttpResponse, HttpService, UrnClaims,
+    UuidSource,
 };
 
 /// The wall clock: the server is the shell, reading it is its job.
@@ -149,6 +150,29 @@ impl HttpService for WebhookClient {
         // runs on a blocking thread (spawn_blocking), so blocking on the runtime is allowed
         let handle = self.handle.clone();
         handle.block_on(self.send(request))
+    }
+}
+
+/// Whether a URN a flow adds already belongs to another contact of the workspace (the
+/// engine then reports `urn:taken` instead of moving it).
+pub struct StoreUrnClaims {
+    pub store: atende_store::Store,
+    pub handle: tokio::runtime::Handle,
+    pub workspace: String,
+}
+
+impl UrnClaims for StoreUrnClaims {
+    fn is_taken(&mut self, contact: &atende_engine::contact::Contact, urn: &str) -> bool {
+        // runs on a blocking thread, like the HTTP client
+        let owner = self
+            .handle
+            .block_on(self.store.contact_by_urn(&self.workspace, urn));
+        match owner {
+            Ok(Some(other)) => other.contact.uuid != contact.uuid,
+            Ok(None) => false,
+            // unsure: refuse rather than give one contact's URN to another
+            Err(_) => true,
+        }
     }
 }
 
