@@ -338,6 +338,20 @@ impl Machine<'_, '_> {
             };
             root.insert("parent", parent_value);
         }
+        if want("node") {
+            // the node the run is at, and how many times the run has arrived there
+            if let Some(step) = run.path.last() {
+                let visits = run
+                    .path
+                    .iter()
+                    .filter(|s| s.node_uuid == step.node_uuid)
+                    .count();
+                let mut node = Object::new();
+                node.insert("uuid", Value::from(step.node_uuid.as_str()));
+                node.insert("visit_count", Value::from(visits as i64));
+                root.insert("node", Value::Object(Arc::new(node)));
+            }
+        }
         if want("legacy_extra") {
             root.insert("legacy_extra", legacy_extra(session, run));
         }

@@ -335,14 +335,13 @@ pub fn resume<'a>(
         }
         "wait_timeout" => m.resume_wait(session, run_idx, true),
         "wait_expiration" | "run_expiration" => {
-            // expiration ends every run of the session
-            for i in (0..session.runs.len()).rev() {
-                if !session.runs[i].status.is_exited() {
-                    m.end_run(session, i, RunStatus::Expired);
-                }
-            }
-            session.status = SessionStatus::Completed;
-            return Ok(m.finish());
+            // the waiting run expires; a parent it was called from routes on (its
+            // `@child.status` is `expired`), its segment starting at the waiting node
+            m.last_node = session.runs[run_idx]
+                .path
+                .last()
+                .map(|s| s.node_uuid.clone());
+            m.end_run(session, run_idx, RunStatus::Expired);
         }
         other => {
             return Err(EngineError::Resume(format!(

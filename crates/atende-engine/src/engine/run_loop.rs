@@ -281,6 +281,9 @@ impl<'a> Machine<'a, '_> {
         else {
             return;
         };
+        // the sprint starts at the waiting node: segments a parent takes after this
+        // run ends start there too
+        self.last_node = Some(node.uuid.clone());
         let next = self.route(session, idx, flow, node, timed_out);
         match self.walk(session, idx, flow, next) {
             Next::Wait | Next::Child => {}
