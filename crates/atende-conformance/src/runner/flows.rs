@@ -63,11 +63,12 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     let mut email = NullEmail;
 
     let mut outputs = Vec::new();
-    let (mut session, mut sprint) = engine::start(
+    let (mut session, mut sprint) = engine::start_with_call(
         &assets,
         &env,
         &mut contact,
         &test["trigger"],
+        test.get("call").filter(|c| !c.is_null()),
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
             .with_email(&mut email),

@@ -338,6 +338,9 @@ impl Machine<'_, '_> {
             };
             root.insert("parent", parent_value);
         }
+        if want("resume") {
+            root.insert("resume", self.resume_context());
+        }
         if want("node") {
             // the node the run is at, and how many times the run has arrived there
             if let Some(step) = run.path.last() {
@@ -366,6 +369,23 @@ impl Machine<'_, '_> {
             );
         }
         Value::Object(Arc::new(root))
+    }
+
+    /// `@resume`: the resume that started this sprint, its `type` and, for a dial, the
+    /// `dial` outcome (`status`, `duration`).
+    fn resume_context(&self) -> Value {
+        let Some(resume) = &self.resume else {
+            return Value::Null;
+        };
+        let mut o = Object::new();
+        o.insert(
+            "type",
+            Value::from(resume.get("type").and_then(Json::as_str).unwrap_or("")),
+        );
+        if let Some(dial) = resume.pointer("/event/dial").or_else(|| resume.get("dial")) {
+            o.insert("dial", atende_excellent::value::from_json(dial));
+        }
+        Value::Object(Arc::new(o))
     }
 
     /// `@parent` from a flow_action trigger's `run_summary` (a run of another session,

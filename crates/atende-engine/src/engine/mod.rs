@@ -17,6 +17,7 @@ use crate::session::{RunStatus, Session, SessionStatus};
 mod actions;
 mod asset_refs;
 mod context;
+mod dial;
 mod evaluate;
 mod field_value;
 mod groups;
@@ -213,6 +214,19 @@ pub fn start<'a>(
     trigger: &Json,
     services: Services<'_>,
 ) -> Result<(Session, Sprint), EngineError> {
+    start_with_call(assets, env, contact, trigger, None, services)
+}
+
+/// Starts a session on an IVR call (`{"uuid", "channel": {"uuid", "name"}, "urn"}`),
+/// as voice flows run: the session records the call's UUID.
+pub fn start_with_call<'a>(
+    assets: &'a Assets,
+    env: &'a Environment,
+    contact: &'a mut Contact,
+    trigger: &Json,
+    call: Option<&Json>,
+    services: Services<'_>,
+) -> Result<(Session, Sprint), EngineError> {
     validate_trigger(trigger)?;
     let flow_uuid = trigger
         .pointer("/flow/uuid")
@@ -238,7 +252,10 @@ pub fn start<'a>(
         runs: Vec::new(),
         sprints: 1,
         input: None,
-        call_uuid: None,
+        call_uuid: call
+            .and_then(|c| c.get("uuid"))
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     };
     if trigger.get("type").and_then(Json::as_str) == Some("msg") {
         if let Some(event) = trigger.get("event").filter(|e| e.get("msg").is_some()) {
@@ -296,7 +313,8 @@ fn validate_trigger(trigger: &Json) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration", …}`.
+/// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration" |
+/// "dial", …}`; a `dial` resume's `event.dial` is `@resume.dial`.
 pub fn resume<'a>(
     assets: &'a Assets,
     env: &'a Environment,
@@ -313,13 +331,15 @@ pub fn resume<'a>(
         .and_then(Json::as_str)
         .ok_or_else(|| EngineError::Resume("field 'type' is required".into()))?
         .to_string();
-    let env = &session_env(assets, env, contact);
-    let mut m = Machine::new(assets, env, contact, services);
-    session.sprints += 1;
-    session.status = SessionStatus::Active;
     let Some(run_idx) = session.active_run_index() else {
         return Err(EngineError::Resume("session has no waiting run".into()));
     };
+    check_resume_fits_wait(assets, session, run_idx, &kind)?;
+    let env = &session_env(assets, env, contact);
+    let mut m = Machine::new(assets, env, contact, services);
+    m.resume = Some(resume.clone());
+    session.sprints += 1;
+    session.status = SessionStatus::Active;
     match kind.as_str() {
         "msg" => {
             let input =
@@ -334,6 +354,7 @@ pub fn resume<'a>(
             m.resume_wait(session, run_idx, false);
         }
         "wait_timeout" => m.resume_wait(session, run_idx, true),
+        "dial" => m.resume_wait(session, run_idx, false),
         "wait_expiration" | "run_expiration" => {
             // the waiting run expires; a parent it was called from routes on (its
             // `@child.status` is `expired`), its segment starting at the waiting node
@@ -351,6 +372,43 @@ pub fn resume<'a>(
     }
     m.run_until_wait(session);
     Ok(m.finish())
+}
+
+/// A `dial` resume only ends a dial wait, and message and timeout resumes only a
+/// message wait (expirations end any wait).
+fn check_resume_fits_wait(
+    assets: &Assets,
+    session: &Session,
+    run_idx: usize,
+    kind: &str,
+) -> Result<(), EngineError> {
+    let run = &session.runs[run_idx];
+    let wait = run
+        .flow
+        .get("uuid")
+        .and_then(Json::as_str)
+        .and_then(|f| assets.flow(f))
+        .zip(run.path.last())
+        .and_then(|(flow, step)| flow.node(&step.node_uuid))
+        .and_then(|node| node.router.as_ref())
+        .and_then(|router| router.wait.as_ref());
+    let wait_type = match wait {
+        Some(crate::definition::Wait::Dial { .. }) => "dial",
+        Some(crate::definition::Wait::Msg { .. }) => "msg",
+        None => return Ok(()),
+    };
+    let fits = match kind {
+        "dial" => wait_type == "dial",
+        "msg" | "wait_timeout" => wait_type == "msg",
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(EngineError::Resume(format!(
+            "resume of type {kind} not accepted by wait of type {wait_type}"
+        )))
+    }
 }
 
 /// The environment a session runs in: the workspace's, with the contact's country
@@ -399,6 +457,8 @@ struct Machine<'a, 's> {
     /// The contact as last turned into context values, with those values.
     contact_cache: std::cell::RefCell<Option<(Contact, ContactValues)>>,
     steps: usize,
+    /// The resume that started this sprint (`@resume`).
+    resume: Option<Json>,
 }
 
 impl<'a, 's> Machine<'a, 's> {
@@ -418,6 +478,7 @@ impl<'a, 's> Machine<'a, 's> {
             last_node: None,
             contact_cache: Default::default(),
             steps: 0,
+            resume: None,
         }
     }
 }

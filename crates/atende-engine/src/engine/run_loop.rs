@@ -243,6 +243,21 @@ impl<'a> Machine<'a, '_> {
         flow: &Flow,
         wait: &Wait,
     ) {
+        if let Wait::Dial {
+            phone,
+            dial_limit_seconds,
+            call_limit_seconds,
+        } = wait
+        {
+            self.begin_dial_wait(
+                session,
+                idx,
+                phone,
+                *dial_limit_seconds,
+                *call_limit_seconds,
+            );
+            return;
+        }
         session.runs[idx].status = RunStatus::Waiting;
         let minutes = flow.expire_after_minutes.unwrap_or(match flow.flow_type {
             crate::definition::FlowType::Voice => 5,
