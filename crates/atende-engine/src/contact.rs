@@ -208,6 +208,7 @@ impl Contact {
             "id",
             Value::from(self.id.map(|i| i.to_string()).unwrap_or_default()),
         );
+        c.deprecate("id", "@contact.id is deprecated, use @contact.ref instead");
         c.insert("name", Value::from(self.name.as_str()));
         c.insert("first_name", Value::from(self.first_name()));
         c.insert("language", Value::from(self.language.as_str()));
@@ -253,6 +254,10 @@ impl Contact {
         c.insert(
             "tickets",
             Value::array(self.tickets.iter().map(ticket_context).collect()),
+        );
+        c.deprecate(
+            "tickets",
+            "@contact.tickets is deprecated, use @ticket instead",
         );
         Value::Object(Arc::new(c))
     }

@@ -200,6 +200,8 @@ impl<'a> Services<'a> {
 /// What one sprint produced.
 #[derive(Debug, Default)]
 pub struct Sprint {
+    /// Identifies the sprint (a v4 UUID drawn when it begins).
+    pub uuid: String,
     pub events: Vec<Event>,
     /// One `{flow_uuid, node_uuid, exit_uuid, destination_uuid, operand?, time}` per
     /// node-to-node move.
@@ -238,6 +240,7 @@ pub fn start_with_call<'a>(
     let env = &session_env(assets, env, contact);
     let mut m = Machine::new(assets, env, contact, services);
     let uuid = m.v7();
+    m.sprint.uuid = m.services.uuids.new_v4();
     let created_on = m.now();
     let mut session = Session {
         uuid,
@@ -338,6 +341,7 @@ pub fn resume<'a>(
     let env = &session_env(assets, env, contact);
     let mut m = Machine::new(assets, env, contact, services);
     m.resume = Some(resume.clone());
+    m.sprint.uuid = m.services.uuids.new_v4();
     session.sprints += 1;
     session.status = SessionStatus::Active;
     match kind.as_str() {
@@ -351,6 +355,7 @@ pub fn resume<'a>(
                 };
             session.input = Some(input);
             session.runs[run_idx].had_input = true;
+            session.runs[run_idx].modified_on = m.now();
             m.resume_wait(session, run_idx, false);
         }
         "wait_timeout" => m.resume_wait(session, run_idx, true),

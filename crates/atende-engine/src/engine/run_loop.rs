@@ -299,6 +299,7 @@ impl<'a> Machine<'a, '_> {
         // the sprint starts at the waiting node: segments a parent takes after this
         // run ends start there too
         self.last_node = Some(node.uuid.clone());
+        session.runs[idx].modified_on = self.now();
         let next = self.route(session, idx, flow, node, timed_out);
         match self.walk(session, idx, flow, next) {
             Next::Wait | Next::Child => {}
@@ -338,6 +339,7 @@ impl<'a> Machine<'a, '_> {
             r["extra"] = e.clone();
         }
         let previous = session.runs[idx].results.insert(result_key(name), r);
+        session.runs[idx].modified_on = self.now();
         let mut data = json!({ "name": name, "value": value });
         if !category.is_empty() {
             data["category"] = json!(category);
