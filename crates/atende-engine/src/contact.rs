@@ -101,7 +101,7 @@ pub fn urn_identity(urn: &str) -> &str {
     urn.split('?').next().unwrap_or(urn)
 }
 
-fn datetime_value(s: &str) -> Value {
+pub(crate) fn datetime_value(s: &str) -> Value {
     let Ok(ts) = s.parse::<jiff::Timestamp>() else {
         return Value::from(s);
     };

@@ -82,8 +82,9 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     {
         session.compact();
         outputs.push(output(&session, &sprint));
-        // persistence round trip between sprints
-        session = Session::from_json(&session.to_json())?;
+        // persistence round trip between sprints, through indented JSON text as goflow's
+        // harness does (result extras keep that text)
+        session = Session::from_text(&session.to_pretty_text())?;
         if session.status != SessionStatus::Waiting {
             return Err(format!(
                 "did not stop at expected wait (session is {:?}; events: {})",

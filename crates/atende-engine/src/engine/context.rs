@@ -83,7 +83,11 @@ fn legacy_extra(session: &Session, run: &crate::session::Run) -> Value {
                 o.insert(k.to_lowercase(), atende_excellent::value::from_json(v));
             }
         }
-        o.insert(key.as_str(), Value::from(extra.to_string().as_str()));
+        let text = match run.extra_text.get(key.as_str()) {
+            Some(raw) => raw.clone(),
+            None => extra.to_string(),
+        };
+        o.insert(key.as_str(), Value::from(text.as_str()));
     }
     Value::Object(Arc::new(o))
 }
@@ -106,8 +110,23 @@ pub fn result_key(name: &str) -> String {
     key
 }
 
+/// `@results`: each result by key; renders as `Name: value` lines in key order.
 fn results_context(results: &Map<String, Json>) -> Value {
     let mut o = Object::new();
+    let mut keys: Vec<&String> = results.keys().collect();
+    keys.sort();
+    let lines: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let r = &results[k.as_str()];
+            format!(
+                "{}: {}",
+                r.get("name").and_then(Json::as_str).unwrap_or(k),
+                r.get("value").and_then(Json::as_str).unwrap_or_default()
+            )
+        })
+        .collect();
+    o.default = Some(Value::from(lines.join("\n").as_str()));
     for (k, r) in results {
         let value = r.get("value").and_then(Json::as_str).unwrap_or_default();
         let mut res = Object::with_default(Value::from(value));
@@ -291,12 +310,7 @@ impl Machine<'_, '_> {
             root.insert("globals", Value::Object(Arc::new(globals)));
         }
         if want("run") {
-            let mut run_obj = Object::new();
-            run_obj.insert("uuid", Value::from(run.uuid.as_str()));
-            run_obj.insert("status", Value::from(run.status.as_str()));
-            run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
-            run_obj.insert("results", results_context(&run.results));
-            root.insert("run", Value::Object(Arc::new(run_obj)));
+            root.insert("run", self.run_context(run));
         }
         if want("webhook") {
             root.insert(
@@ -342,16 +356,29 @@ impl Machine<'_, '_> {
             root.insert("resume", self.resume_context());
         }
         if want("node") {
-            // the node the run is at, and how many times the run has arrived there
+            // the node the run is at, how many times the run has arrived there, and
+            // the names of its router's categories
             if let Some(step) = run.path.last() {
                 let visits = run
                     .path
                     .iter()
                     .filter(|s| s.node_uuid == step.node_uuid)
                     .count();
+                let categories: Vec<Value> = self
+                    .flow_of(run)
+                    .and_then(|f| f.node(&step.node_uuid))
+                    .and_then(|n| n.router.as_ref())
+                    .map(|r| {
+                        r.categories
+                            .iter()
+                            .map(|c| Value::from(c.name.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let mut node = Object::new();
                 node.insert("uuid", Value::from(step.node_uuid.as_str()));
                 node.insert("visit_count", Value::from(visits as i64));
+                node.insert("categories", Value::array(categories));
                 root.insert("node", Value::Object(Arc::new(node)));
             }
         }
@@ -382,9 +409,57 @@ impl Machine<'_, '_> {
             "type",
             Value::from(resume.get("type").and_then(Json::as_str).unwrap_or("")),
         );
-        if let Some(dial) = resume.pointer("/event/dial").or_else(|| resume.get("dial")) {
-            o.insert("dial", atende_excellent::value::from_json(dial));
+        let dial = resume.pointer("/event/dial").or_else(|| resume.get("dial"));
+        o.insert(
+            "dial",
+            dial.map(atende_excellent::value::from_json)
+                .unwrap_or(Value::Null),
+        );
+        Value::Object(Arc::new(o))
+    }
+
+    /// `@run`: the run's UUID, status, flow, times, path, results, locals and contact;
+    /// renders as `contact name@flow name`.
+    fn run_context(&self, run: &Run) -> Value {
+        let flow_name = run.flow.get("name").and_then(Json::as_str).unwrap_or("");
+        let mut o = Object::with_default(Value::from(
+            format!("{}@{}", self.contact.name, flow_name).as_str(),
+        ));
+        o.insert("uuid", Value::from(run.uuid.as_str()));
+        o.insert("status", Value::from(run.status.as_str()));
+        o.insert("flow", atende_excellent::value::from_json(&run.flow));
+        o.insert(
+            "created_on",
+            crate::contact::datetime_value(&run.created_on),
+        );
+        o.insert(
+            "exited_on",
+            run.exited_on
+                .as_deref()
+                .map(crate::contact::datetime_value)
+                .unwrap_or(Value::Null),
+        );
+        let path = run
+            .path
+            .iter()
+            .map(|step| {
+                let mut s = Object::new();
+                s.insert("node_uuid", Value::from(step.node_uuid.as_str()));
+                s.insert(
+                    "arrived_on",
+                    crate::contact::datetime_value(&step.arrived_on),
+                );
+                Value::Object(Arc::new(s))
+            })
+            .collect();
+        o.insert("path", Value::array(path));
+        o.insert("results", results_context(&run.results));
+        let mut locals = Object::new();
+        for (k, v) in &run.locals {
+            locals.insert(k.as_str(), atende_excellent::value::from_json(v));
         }
+        o.insert("locals", Value::Object(Arc::new(locals)));
+        o.insert("contact", self.contact_values().0);
         Value::Object(Arc::new(o))
     }
 

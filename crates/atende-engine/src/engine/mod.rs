@@ -519,6 +519,76 @@ mod tests {
         }
     }
 
+    /// A legacy webhook ruleset POSTs the run's summary; its result's extra shows in
+    /// `@legacy_extra` as the server wrote it, and `@results` renders as `Name: value`.
+    #[test]
+    fn legacy_webhook_body_and_extra() {
+        let legacy = json!({"flows": [{
+            "entry": "a1", "base_language": "eng", "flow_type": "M", "version": "11.12",
+            "metadata": {"name": "Hook", "uuid": "f1", "revision": 3},
+            "action_sets": [{"uuid": "a2", "x": 0, "y": 100, "destination": null, "exit_uuid": "x2",
+                "actions": [{"type": "reply", "uuid": "r1", "msg": {"eng": "@extra.Webhook_Result | @flow"}}]}],
+            "rule_sets": [{"uuid": "a1", "x": 0, "y": 0, "label": "Webhook Result", "ruleset_type": "webhook",
+                "operand": "@step.value", "finished_key": null, "response_type": "",
+                "config": {"webhook": "http://temba.io/hook", "webhook_action": "POST", "webhook_headers": []},
+                "rules": [
+                    {"uuid": "u1", "category": {"eng": "Success"}, "destination": "a2", "destination_type": "A",
+                     "test": {"type": "webhook_status", "status": "success"}},
+                    {"uuid": "u2", "category": {"eng": "Failure"}, "destination": null,
+                     "test": {"type": "webhook_status", "status": "failure"}}
+                ]}]
+        }]});
+        let mut uuids = crate::services::SeededUuids::new(1);
+        let assets = Assets::from_json_migrating(&legacy, &mut uuids).unwrap();
+        let env = Environment::default();
+        let mut contact = Contact::from_json(&json!({
+            "uuid": "c1", "name": "Bob", "status": "active", "urns": ["tel:+5511987654321"]
+        }))
+        .unwrap();
+        let start_at: jiff::Timestamp = "2025-05-04T12:30:45Z".parse().unwrap();
+        let mut clock =
+            crate::services::SequentialClock::new(start_at, jiff::SignedDuration::from_secs(1));
+        let mut random = atende_excellent::Pcg::new(1, 1);
+        let mut http = crate::services::MockHttp::from_json(Some(&json!({
+            "http://temba.io/hook": [{"status": 200, "body": "{ \"ok\": true }"}]
+        })));
+        let trigger = json!({
+            "type": "msg", "flow": {"uuid": "f1", "name": "Hook"}, "triggered_on": "2000-01-01T00:00:00Z",
+            "event": {"type": "msg_received", "created_on": "2000-01-01T00:00:00Z",
+                "msg": {"uuid": "m1", "urn": "tel:+5511987654321", "text": "oi"}}
+        });
+        let (_, sprint) = start(
+            &assets,
+            &env,
+            &mut contact,
+            &trigger,
+            Services::new(&mut clock, &mut uuids, &mut random).with_http(&mut http),
+        )
+        .unwrap();
+        let call = sprint
+            .events
+            .iter()
+            .find(|e| e.event_type == "webhook_called")
+            .unwrap();
+        let request = call.data["request"].as_str().unwrap();
+        assert!(request.contains("Content-Type: application/json"));
+        let body: Json = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["contact"]["urn"], json!("tel:+5511987654321"));
+        assert_eq!(body["contact"]["name"], json!("Bob"));
+        assert_eq!(body["input"]["text"], json!("oi"));
+        assert_eq!(body["flow"]["revision"], json!(3));
+        assert_eq!(body["path"].as_array().map(Vec::len), Some(1));
+        let reply = sprint
+            .events
+            .iter()
+            .find(|e| e.event_type == "msg_created")
+            .unwrap();
+        assert_eq!(
+            reply.data["msg"]["text"],
+            json!("{ \"ok\": true } | Webhook Result: 200")
+        );
+    }
+
     /// Contact actions, smart groups and a webhook, end to end through `start`.
     #[test]
     fn contact_actions_groups_and_webhooks() {

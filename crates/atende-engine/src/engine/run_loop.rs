@@ -73,6 +73,7 @@ impl<'a> Machine<'a, '_> {
             modified_on: created_on.clone(),
             created_on,
             exited_on: None,
+            extra_text: Default::default(),
         };
         session.runs.push(run);
         let mut data = json!({ "flow": flow_ref(flow), "run_uuid": uuid });
@@ -338,7 +339,9 @@ impl<'a> Machine<'a, '_> {
         if let Some(e) = &extra {
             r["extra"] = e.clone();
         }
-        let previous = session.runs[idx].results.insert(result_key(name), r);
+        let key = result_key(name);
+        session.runs[idx].extra_text.remove(&key);
+        let previous = session.runs[idx].results.insert(key, r);
         session.runs[idx].modified_on = self.now();
         let mut data = json!({ "name": name, "value": value });
         if !category.is_empty() {
