@@ -172,10 +172,11 @@ impl Machine<'_, '_> {
                 return values.clone();
             }
         }
+        let redact = self.redact_urns();
         let values = (
-            self.contact.context(&self.assets.fields),
+            self.contact.context_redacted(&self.assets.fields, redact),
             self.contact.fields_context(&self.assets.fields),
-            self.contact.urns_context(),
+            self.contact.urns_context_redacted(redact),
         );
         *cache = Some((self.contact.clone(), values.clone()));
         values
@@ -288,6 +289,10 @@ impl Machine<'_, '_> {
                     if o.get("text").is_none() {
                         o.insert("text", Value::from(""));
                     }
+                    if let Some(urn) = i.get("urn").and_then(Json::as_str) {
+                        let urn = crate::contact::context_urn(urn, self.redact_urns());
+                        o.insert("urn", Value::from(urn.as_str()));
+                    }
                     if o.get("attachments").is_none() {
                         o.insert("attachments", Value::array(Vec::new()));
                     }
@@ -398,6 +403,11 @@ impl Machine<'_, '_> {
         Value::Object(Arc::new(root))
     }
 
+    /// Whether URN paths are hidden from flows (`redaction_policy: urns`).
+    pub(super) fn redact_urns(&self) -> bool {
+        self.env.redaction_policy == atende_excellent::env::RedactionPolicy::Urns
+    }
+
     /// `@resume`: the resume that started this sprint, its `type` and, for a dial, the
     /// `dial` outcome (`status`, `duration`).
     fn resume_context(&self) -> Value {
@@ -495,9 +505,10 @@ impl Machine<'_, '_> {
             .and_then(|c| Contact::from_json(c).ok());
         match contact {
             Some(c) => {
-                o.insert("contact", c.context(&self.assets.fields));
+                let redact = self.redact_urns();
+                o.insert("contact", c.context_redacted(&self.assets.fields, redact));
                 o.insert("fields", c.fields_context(&self.assets.fields));
-                o.insert("urns", c.urns_context());
+                o.insert("urns", c.urns_context_redacted(redact));
             }
             None => {
                 for key in ["contact", "fields", "urns"] {
