@@ -354,8 +354,11 @@ pub fn resume<'a>(
                     })?),
                 };
             session.input = Some(input);
-            session.runs[run_idx].had_input = true;
-            session.runs[run_idx].modified_on = m.now();
+            // a run's first input modifies it
+            if !session.runs[run_idx].had_input {
+                session.runs[run_idx].had_input = true;
+                session.runs[run_idx].modified_on = m.now();
+            }
             m.resume_wait(session, run_idx, false);
         }
         "wait_timeout" => m.resume_wait(session, run_idx, true),

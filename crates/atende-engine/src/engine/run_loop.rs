@@ -260,8 +260,11 @@ impl<'a> Machine<'a, '_> {
             return;
         }
         session.runs[idx].status = RunStatus::Waiting;
+        // offline (Surveyor) flows collect answers on a device: their waits don't
+        // expire in the engine, their expiry is when they began
         let minutes = flow.expire_after_minutes.unwrap_or(match flow.flow_type {
             crate::definition::FlowType::Voice => 5,
+            crate::definition::FlowType::MessagingOffline => 0,
             _ => 4320,
         });
         let expires = self
