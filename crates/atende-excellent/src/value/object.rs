@@ -81,18 +81,17 @@ impl Object {
         if self.deprecated_props.is_empty() {
             return None;
         }
-        let exact = self
-            .deprecated_props
-            .iter()
-            .find(|(k, _)| k.as_ref() == key);
-        exact
-            .or_else(|| {
-                let lower = key.to_lowercase();
-                self.deprecated_props
-                    .iter()
-                    .find(|(k, _)| k.to_lowercase() == lower)
-            })
-            .map(|(_, m)| m.as_ref())
+        let found = if key.is_ascii() {
+            self.deprecated_props
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        } else {
+            let lower = key.to_lowercase();
+            self.deprecated_props
+                .iter()
+                .find(|(k, _)| k.to_lowercase() == lower)
+        };
+        found.map(|(_, m)| m.as_ref())
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
