@@ -75,8 +75,9 @@ impl CaseContext {
         Ok(CaseContext { env, now, root })
     }
 
-    /// Evaluates a template as the corpus did: text, errors and typed value.
-    pub fn evaluate(&self, template: &str) -> (String, Vec<String>, Value) {
+    /// Evaluates a template as the corpus did: text, errors, typed value and the
+    /// deprecation warnings rendering it gave.
+    pub fn evaluate(&self, template: &str) -> (String, Vec<String>, Value, Vec<String>) {
         let root = &self.root;
         let is_top = |name: &str| match root {
             Value::Object(o) => o.get(name).is_some(),
@@ -86,10 +87,11 @@ impl CaseContext {
         let mut random = Pcg::new(123456, 123456);
         let mut ev = Evaluator::new(&self.env, root, self.now, &mut random);
         let rendered = ev.render(&tpl);
+        let warnings = std::mem::take(&mut ev.warnings);
         let mut random = Pcg::new(123456, 123456);
         let mut ev = Evaluator::new(&self.env, root, self.now, &mut random);
         let (value, _) = ev.template_value(&tpl);
-        (rendered.text, rendered.errors, value)
+        (rendered.text, rendered.errors, value, warnings)
     }
 }
 
@@ -144,7 +146,7 @@ pub fn run_files(paths: &[PathBuf], options: Options) -> Result<Report, CorpusEr
 
 /// Compares one case; `Some(difference)` when it fails.
 fn check_case(ctx: &CaseContext, template: &str, case: &Json, options: Options) -> Option<String> {
-    let (text, errors, value) = ctx.evaluate(template);
+    let (text, errors, value, warnings) = ctx.evaluate(template);
     let expected = case.get("expected").and_then(Json::as_str).unwrap_or("");
     let want_error = case.get("error").and_then(Json::as_bool).unwrap_or(false);
     if text != expected {
@@ -173,6 +175,12 @@ fn check_case(ctx: &CaseContext, template: &str, case: &Json, options: Options) 
             if !unstable && msg != got {
                 return Some(format!("expected error {msg:?} got {got:?}"));
             }
+        }
+    }
+    if let Some(want) = case.get("warnings").and_then(Json::as_array) {
+        let want: Vec<&str> = want.iter().filter_map(Json::as_str).collect();
+        if want != warnings {
+            return Some(format!("expected warnings {want:?} got {warnings:?}"));
         }
     }
     if let Some(want) = case.get("value") {

@@ -18,5 +18,5 @@ fn action_fixtures() {
     if let Err(e) = list.check(&report, "unsupported/runner_actions.txt") {
         panic!("{e}");
     }
-    assert!(report.passed >= 116, "{}", report.summary());
+    assert!(report.passed >= 117, "{}", report.summary());
 }

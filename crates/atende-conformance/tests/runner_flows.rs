@@ -19,5 +19,5 @@ fn flows_fixtures() {
     if let Err(e) = list.check(&report, "unsupported/runner_flows.txt") {
         panic!("{e}");
     }
-    assert!(report.passed >= 23, "{}", report.summary());
+    assert!(report.passed >= 35, "{}", report.summary());
 }

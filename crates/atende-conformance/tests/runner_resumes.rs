@@ -18,5 +18,5 @@ fn resume_fixtures() {
     if let Err(e) = list.check(&report, "unsupported/runner_resumes.txt") {
         panic!("{e}");
     }
-    assert!(report.passed >= 3, "{}", report.summary());
+    assert!(report.passed >= 4, "{}", report.summary());
 }

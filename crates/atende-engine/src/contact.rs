@@ -101,7 +101,20 @@ pub fn urn_identity(urn: &str) -> &str {
     urn.split('?').next().unwrap_or(urn)
 }
 
-fn datetime_value(s: &str) -> Value {
+/// What a redacted URN's path shows (`redaction_policy: urns`).
+pub const REDACTED_PATH: &str = "********";
+
+/// A URN as flows see it: without its query, and with its path hidden when `redact`
+/// (`tel:+5511…` → `tel:********`).
+pub fn context_urn(urn: &str, redact: bool) -> String {
+    let id = urn_identity(urn);
+    match id.split_once(':') {
+        Some((scheme, _)) if redact => format!("{scheme}:{REDACTED_PATH}"),
+        _ => id.to_string(),
+    }
+}
+
+pub(crate) fn datetime_value(s: &str) -> Value {
     let Ok(ts) = s.parse::<jiff::Timestamp>() else {
         return Value::from(s);
     };
@@ -188,6 +201,11 @@ impl Contact {
 
     /// `@urns`: the first URN of each known scheme.
     pub fn urns_context(&self) -> Value {
+        self.urns_context_redacted(false)
+    }
+
+    /// `@urns`, with paths hidden when `redact`.
+    pub fn urns_context_redacted(&self, redact: bool) -> Value {
         let mut obj = Object::new();
         for scheme in URN_SCHEMES {
             let first = self
@@ -195,19 +213,30 @@ impl Contact {
                 .iter()
                 .map(|u| urn_identity(u))
                 .find(|u| u.split(':').next() == Some(scheme));
-            obj.insert(*scheme, first.map(Value::from).unwrap_or(Value::Null));
+            obj.insert(
+                *scheme,
+                first
+                    .map(|u| Value::from(context_urn(u, redact).as_str()))
+                    .unwrap_or(Value::Null),
+            );
         }
         Value::Object(Arc::new(obj))
     }
 
     /// `@contact`: renders as the name.
     pub fn context(&self, defs: &[FieldDef]) -> Value {
+        self.context_redacted(defs, false)
+    }
+
+    /// `@contact`, with URN paths hidden when `redact`.
+    pub fn context_redacted(&self, defs: &[FieldDef], redact: bool) -> Value {
         let mut c = Object::with_default(Value::from(self.name.as_str()));
         c.insert("uuid", Value::from(self.uuid.as_str()));
         c.insert(
             "id",
             Value::from(self.id.map(|i| i.to_string()).unwrap_or_default()),
         );
+        c.deprecate("id", "@contact.id is deprecated, use @contact.ref instead");
         c.insert("name", Value::from(self.name.as_str()));
         c.insert("first_name", Value::from(self.first_name()));
         c.insert("language", Value::from(self.language.as_str()));
@@ -231,7 +260,7 @@ impl Contact {
         let urns: Vec<Value> = self
             .urns
             .iter()
-            .map(|u| Value::from(urn_identity(u)))
+            .map(|u| Value::from(context_urn(u, redact).as_str()))
             .collect();
         c.insert("urn", urns.first().cloned().unwrap_or(Value::Null));
         c.insert("urns", Value::array(urns));
@@ -253,6 +282,10 @@ impl Contact {
         c.insert(
             "tickets",
             Value::array(self.tickets.iter().map(ticket_context).collect()),
+        );
+        c.deprecate(
+            "tickets",
+            "@contact.tickets is deprecated, use @ticket instead",
         );
         Value::Object(Arc::new(c))
     }
@@ -548,6 +581,32 @@ mod tests {
         };
         assert_eq!(urns.get("tel").unwrap().render(), "tel:+5511987654321");
         assert!(urns.get("mailto").unwrap().is_null());
+    }
+
+    /// With `redaction_policy: urns` flows see each URN's scheme but not its path.
+    #[test]
+    fn redacted_urns_hide_their_paths() {
+        let c = Contact::from_json(&json!({
+            "uuid": "u", "name": "Ana", "status": "active",
+            "urns": ["whatsapp:5511987654321?channel=x", "tel:+5511987654321"]
+        }))
+        .unwrap();
+        let Value::Object(o) = c.context_redacted(&defs(), true) else {
+            panic!()
+        };
+        assert_eq!(o.get("urn").unwrap().render(), "whatsapp:********");
+        assert_eq!(
+            o.get("urns").unwrap().render(),
+            "[whatsapp:********, tel:********]"
+        );
+        let Value::Object(urns) = c.urns_context_redacted(true) else {
+            panic!()
+        };
+        assert_eq!(urns.get("tel").unwrap().render(), "tel:********");
+        assert_eq!(
+            context_urn("tel:+5511987654321?channel=x", false),
+            "tel:+5511987654321"
+        );
     }
 
     #[test]

@@ -103,6 +103,11 @@ pub struct Run {
     /// Always written (`null` while the run is going), as goflow does.
     #[serde(default)]
     pub exited_on: Option<String>,
+    /// Each result's `extra` as JSON text, as it was received (a webhook's body) or
+    /// last read from a persisted session; `@legacy_extra` shows it verbatim. Results
+    /// without one use their `extra` written compactly.
+    #[serde(skip)]
+    pub extra_text: std::collections::BTreeMap<String, String>,
 }
 
 /// Biggest `@webhook` JSON body (as text) a persisted session keeps.
@@ -160,5 +165,72 @@ impl Session {
 
     pub fn from_json(json: &Json) -> Result<Session, String> {
         serde_json::from_value(json.clone()).map_err(|e| format!("session: {e}"))
+    }
+
+    /// The session as indented JSON text (4 spaces), as sessions are persisted.
+    pub fn to_pretty_text(&self) -> String {
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+        if self.serialize(&mut ser).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Reads a persisted session, keeping each result's `extra` text as written.
+    pub fn from_text(text: &str) -> Result<Session, String> {
+        #[derive(Deserialize)]
+        struct RawSession<'a> {
+            #[serde(borrow, default)]
+            runs: Vec<RawRun<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct RawRun<'a> {
+            #[serde(borrow, default)]
+            results: std::collections::BTreeMap<String, RawResult<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct RawResult<'a> {
+            #[serde(borrow, default)]
+            extra: Option<&'a serde_json::value::RawValue>,
+        }
+        let mut session: Session =
+            serde_json::from_str(text).map_err(|e| format!("session: {e}"))?;
+        let raw: RawSession = serde_json::from_str(text).map_err(|e| format!("session: {e}"))?;
+        for (run, raw_run) in session.runs.iter_mut().zip(raw.runs) {
+            for (key, result) in raw_run.results {
+                if let Some(extra) = result.extra {
+                    run.extra_text.insert(key, extra.get().to_string());
+                }
+            }
+        }
+        Ok(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A persisted session keeps its result extras' text, indentation included.
+    #[test]
+    fn result_extras_keep_their_text() {
+        let session = Session::from_json(&serde_json::json!({
+            "uuid": "s1", "type": "messaging", "created_on": "2025-05-04T12:30:45Z",
+            "status": "waiting", "trigger": {}, "contact_uuid": "c1",
+            "runs": [{"uuid": "r1", "flow": {}, "status": "waiting",
+                "created_on": "2025-05-04T12:30:45Z", "modified_on": "2025-05-04T12:30:45Z",
+                "results": {"hook": {"name": "Hook", "value": "200", "created_on": "2025-05-04T12:30:45Z",
+                    "extra": {"ok": true}}}}]
+        }))
+        .unwrap();
+        let text = session.to_pretty_text();
+        let read = Session::from_text(&text).unwrap();
+        assert_eq!(
+            read.runs[0].extra_text["hook"],
+            "{\n                        \"ok\": true\n                    }"
+        );
+        assert_eq!(read.to_json(), session.to_json());
     }
 }

@@ -24,8 +24,11 @@ const MAX_CALL_DEPTH: usize = 64;
 /// Evaluates expressions and templates against one context.
 pub struct Evaluator<'a> {
     pub env: &'a Environment,
-    /// The instant `now()` returns.
-    pub now: Timestamp,
+    /// The instant `now()` returns, once read.
+    now: Option<Timestamp>,
+    /// Where `now` comes from when it was not given: read only when an expression
+    /// needs the time, so evaluating costs the caller's clock nothing otherwise.
+    clock: Option<&'a mut dyn FnMut() -> Timestamp>,
     pub random: &'a mut dyn RandomSource,
     /// The context root: an object whose keys are the top-level names (`contact`, `fields`…).
     pub root: &'a Value,
@@ -53,7 +56,8 @@ impl<'a> Evaluator<'a> {
     ) -> Evaluator<'a> {
         Evaluator {
             env,
-            now,
+            now: Some(now),
+            clock: None,
             random,
             root,
             warnings: Vec::new(),
@@ -61,6 +65,41 @@ impl<'a> Evaluator<'a> {
             steps: 0,
             call_depth: 0,
         }
+    }
+
+    /// An evaluator that reads the time from `clock`, once, when an expression first
+    /// needs it (`now()`, `today()`, dates parsed from text).
+    pub fn with_clock(
+        env: &'a Environment,
+        root: &'a Value,
+        clock: &'a mut dyn FnMut() -> Timestamp,
+        random: &'a mut dyn RandomSource,
+    ) -> Evaluator<'a> {
+        Evaluator {
+            env,
+            now: None,
+            clock: Some(clock),
+            random,
+            root,
+            warnings: Vec::new(),
+            scope: Vec::new(),
+            steps: 0,
+            call_depth: 0,
+        }
+    }
+
+    /// The current instant (read from the clock the first time).
+    pub fn now(&mut self) -> Timestamp {
+        if let Some(now) = self.now {
+            return now;
+        }
+        let now = self
+            .clock
+            .as_mut()
+            .map(|c| c())
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        self.now = Some(now);
+        now
     }
 
     /// True when `name` is a top-level key of the context (what `@name` may refer to).
@@ -189,6 +228,9 @@ impl<'a> Evaluator<'a> {
         }
         if let Value::Object(o) = self.root {
             if let Some(v) = o.get(name) {
+                if let Some(msg) = o.deprecation(name) {
+                    self.warnings.push(msg.to_string());
+                }
                 return self.note_deprecated(v);
             }
         }
@@ -209,7 +251,12 @@ impl<'a> Evaluator<'a> {
         match target {
             Value::Error(_) => target.clone(),
             Value::Object(o) => match o.get(key) {
-                Some(v) => self.note_deprecated(v),
+                Some(v) => {
+                    if let Some(msg) = o.deprecation(key) {
+                        self.warnings.push(msg.to_string());
+                    }
+                    self.note_deprecated(v)
+                }
                 None => Value::error(format!("object has no property '{key}'")),
             },
             Value::Array(_) => self.lookup_index(target, &Value::text(key)),
@@ -420,5 +467,63 @@ fn compare(l: &Value, r: &Value) -> Result<std::cmp::Ordering, Value> {
         (Value::Time(x), Value::Time(y)) => Ok(x.cmp(y)),
         (Value::DateTime(x), Value::DateTime(y)) => Ok(x.timestamp().cmp(&y.timestamp())),
         _ => Ok(a.to_number()?.cmp(&b.to_number()?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Object;
+
+    fn contact_root() -> Value {
+        let mut contact = Object::with_default(Value::from("Bob"));
+        contact.insert("name", Value::from("Bob"));
+        contact.insert("id", Value::from("1234"));
+        contact.deprecate("id", "@contact.id is deprecated");
+        contact.insert("tickets", Value::array(vec![]));
+        contact.deprecate("tickets", "@contact.tickets is deprecated");
+        let mut root = Object::new();
+        root.insert("contact", Value::Object(Arc::new(contact)));
+        Value::Object(Arc::new(root))
+    }
+
+    /// Deprecated texts and arrays warn when looked up, whatever the key's case.
+    #[test]
+    fn deprecated_properties_warn_when_read() {
+        let env = Environment::default();
+        let root = contact_root();
+        let mut rng = crate::Pcg::new(1, 1);
+        let mut ev = Evaluator::new(&env, &root, Timestamp::UNIX_EPOCH, &mut rng);
+        let r = ev.template("@contact.name @contact.ID @(count(contact.tickets))");
+        assert_eq!(r.text, "Bob 1234 0");
+        assert_eq!(
+            ev.warnings,
+            [
+                "@contact.id is deprecated",
+                "@contact.tickets is deprecated"
+            ]
+        );
+    }
+
+    /// The clock is read once, and only when an expression needs the time.
+    #[test]
+    fn the_clock_is_read_only_when_needed() {
+        let env = Environment::default();
+        let root = contact_root();
+        let mut rng = crate::Pcg::new(1, 1);
+        let mut reads = 0;
+        let mut clock = || {
+            reads += 1;
+            Timestamp::UNIX_EPOCH
+        };
+        let mut ev = Evaluator::with_clock(&env, &root, &mut clock, &mut rng);
+        assert_eq!(ev.template("@contact.name").text, "Bob");
+        assert_eq!(
+            ev.template("@(format_date(today())) @(format_datetime(now(), \"YYYY\"))")
+                .text,
+            "1970-01-01 1970"
+        );
+        drop(ev);
+        assert_eq!(reads, 1);
     }
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use atende_engine::engine::MAX_WEBHOOK_RESPONSE_BYTES;
 use atende_engine::services::{
-    format_uuid, Clock, EmailService, HttpRequest, HttpResponse, HttpService, UrnClaims,
-    UuidSource,
+    format_uuid, Clock, EmailService, HttpRequest, HttpResponse, HttpService, UrnClaims, UuidSource,
 };
 
 /// The wall clock: the server is the shell, reading it is its job.

@@ -516,19 +516,43 @@ both!(
 
 both!(a_urn_stays_with_its_contact, |db: String| async move {
     let s = common::start(&db).await;
-    let (_, a) = s.post("/api/v1/contacts", &json!({"name": "Ana", "urns": ["tel:+5511911110000"]})).await;
-    let (_, b) = s.post("/api/v1/contacts", &json!({"name": "Bia", "urns": ["tel:+5511922220000"]})).await;
+    let (_, a) = s
+        .post(
+            "/api/v1/contacts",
+            &json!({"name": "Ana", "urns": ["tel:+5511911110000"]}),
+        )
+        .await;
+    let (_, b) = s
+        .post(
+            "/api/v1/contacts",
+            &json!({"name": "Bia", "urns": ["tel:+5511922220000"]}),
+        )
+        .await;
     let uuid = b["uuid"].as_str().unwrap();
     let (status, body) = s
         .post(&format!("/api/v1/contacts/{uuid}/modify"), &json!({"modifiers": [{"type": "urns", "urns": ["tel:+5511911110000"], "modification": "append"}]}))
         .await;
     assert_eq!(status, 422, "{body}");
-    let owner = s.app.store.contact_by_urn("demo", "tel:+5511911110000").await.unwrap().unwrap();
+    let owner = s
+        .app
+        .store
+        .contact_by_urn("demo", "tel:+5511911110000")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(owner.contact.uuid, a["uuid"].as_str().unwrap());
     // a free URN is added, normalised
     let (status, body) = s
         .post(&format!("/api/v1/contacts/{uuid}/modify"), &json!({"modifiers": [{"type": "urns", "urns": ["tel:+55 11 93333-0000"], "modification": "append"}]}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert!(s.app.store.contact_by_urn("demo", "tel:+5511933330000").await.unwrap().is_some(), "{body}");
+    assert!(
+        s.app
+            .store
+            .contact_by_urn("demo", "tel:+5511933330000")
+            .await
+            .unwrap()
+            .is_some(),
+        "{body}"
+    );
 });

@@ -66,11 +66,12 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     let mut email = NullEmail;
 
     let mut outputs = Vec::new();
-    let (mut session, mut sprint) = engine::start(
+    let (mut session, mut sprint) = engine::start_with_call(
         &assets,
         &env,
         &mut contact,
         &test["trigger"],
+        test.get("call").filter(|c| !c.is_null()),
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
             .with_email(&mut email)
@@ -86,8 +87,9 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     {
         session.compact();
         outputs.push(output(&session, &sprint));
-        // persistence round trip between sprints
-        session = Session::from_json(&session.to_json())?;
+        // persistence round trip between sprints, through indented JSON text as goflow's
+        // harness does (result extras keep that text)
+        session = Session::from_text(&session.to_pretty_text())?;
         if session.status != SessionStatus::Waiting {
             return Err(format!(
                 "did not stop at expected wait (session is {:?}; events: {})",
@@ -123,6 +125,11 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
         return Err(format!("http mock for {url} not consumed"));
     }
 
+    // ATENDE_RUNNER_DUMP=dir also writes the raw outputs, to compare generated values
+    if let Ok(dir) = std::env::var("ATENDE_RUNNER_DUMP") {
+        let raw = serde_json::to_string_pretty(&outputs).unwrap_or_default();
+        let _ = std::fs::write(Path::new(&dir).join("raw.json"), raw);
+    }
     let mut inputs = test.clone();
     if let Some(o) = inputs.as_object_mut() {
         o.remove("outputs");
@@ -130,6 +137,14 @@ fn run_test(assets_json: &Json, test: &Json) -> Result<(), String> {
     let mut known = HashSet::new();
     collect_generated(assets_json, &mut known);
     collect_generated(&inputs, &mut known);
+    // ATENDE_RUNNER_STRICT=1 compares generated values too (README §3 strict mode: the
+    // clock and UUID calls must come in goflow's order)
+    if std::env::var_os("ATENDE_RUNNER_STRICT").is_some() {
+        known.clear();
+        for o in &outputs {
+            collect_generated(o, &mut known);
+        }
+    }
     let expected = normalise(test.get("outputs").cloned().unwrap_or(Json::Null), &known);
     let actual = normalise(Json::Array(outputs), &known);
     // ATENDE_RUNNER_DUMP=dir writes both normalised sides, to diff a failing case by eye.

@@ -30,6 +30,9 @@ const EXPECTED_FIELDS: &[&str] = &[
     "read_error",
 ];
 
+/// The call goflow's resume tests start voice flows on.
+const VOICE_CALL_UUID: &str = "01978a2f-ad9a-7f2e-ad44-6e7547078cec";
+
 /// Runs every case file of the folder against `_assets.json`.
 pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
     let assets = read_json(&dir.join("_assets.json"))?;
@@ -64,21 +67,30 @@ fn run_case(holder: &Json, case: &Json) -> Result<(), String> {
         .get("flow_uuid")
         .and_then(Json::as_str)
         .ok_or("case has no flow_uuid")?;
-    let flow_name = assets_json["flows"]
+    let flow_json = assets_json["flows"]
         .as_array()
-        .and_then(|fs| fs.iter().find(|f| f["uuid"] == flow_uuid))
-        .map(|f| f["name"].clone())
-        .unwrap_or(Json::Null);
+        .and_then(|fs| fs.iter().find(|f| f["uuid"] == flow_uuid));
+    let flow_name = flow_json.map(|f| f["name"].clone()).unwrap_or(Json::Null);
     let trigger = json!({
         "type": "manual",
         "flow": { "uuid": flow_uuid, "name": flow_name },
         "triggered_on": "2000-01-01T00:00:00Z",
     });
-    let (mut session, _) = engine::start(
+    // a voice flow runs on a call (goflow's harness: a fixed call on the first channel)
+    let call = flow_json.filter(|f| f["type"] == "voice").map(|_| {
+        let channel = &assets_json["channels"][0];
+        json!({
+            "uuid": VOICE_CALL_UUID,
+            "channel": {"uuid": channel["uuid"], "name": channel["name"]},
+            "urn": "tel:+12065551212",
+        })
+    });
+    let (mut session, _) = engine::start_with_call(
         &assets,
         &env,
         &mut contact,
         &trigger,
+        call.as_ref(),
         Services::new(&mut clock, &mut uuids, &mut random)
             .with_http(&mut http)
             .with_email(&mut email),

@@ -83,7 +83,11 @@ fn legacy_extra(session: &Session, run: &crate::session::Run) -> Value {
                 o.insert(k.to_lowercase(), atende_excellent::value::from_json(v));
             }
         }
-        o.insert(key.as_str(), Value::from(extra.to_string().as_str()));
+        let text = match run.extra_text.get(key.as_str()) {
+            Some(raw) => raw.clone(),
+            None => extra.to_string(),
+        };
+        o.insert(key.as_str(), Value::from(text.as_str()));
     }
     Value::Object(Arc::new(o))
 }
@@ -106,8 +110,23 @@ pub fn result_key(name: &str) -> String {
     key
 }
 
+/// `@results`: each result by key; renders as `Name: value` lines in key order.
 fn results_context(results: &Map<String, Json>) -> Value {
     let mut o = Object::new();
+    let mut keys: Vec<&String> = results.keys().collect();
+    keys.sort();
+    let lines: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let r = &results[k.as_str()];
+            format!(
+                "{}: {}",
+                r.get("name").and_then(Json::as_str).unwrap_or(k),
+                r.get("value").and_then(Json::as_str).unwrap_or_default()
+            )
+        })
+        .collect();
+    o.default = Some(Value::from(lines.join("\n").as_str()));
     for (k, r) in results {
         let value = r.get("value").and_then(Json::as_str).unwrap_or_default();
         let mut res = Object::with_default(Value::from(value));
@@ -153,14 +172,15 @@ impl Machine<'_, '_> {
                 return values.clone();
             }
         }
-        let mut contact = self.contact.context(&self.assets.fields);
+        let redact = self.redact_urns();
+        let mut contact = self.contact.context_redacted(&self.assets.fields, redact);
         if let Value::Object(o) = &mut contact {
             Arc::make_mut(o).insert("channel", self.preferred_channel());
         }
         let values = (
             contact,
             self.contact.fields_context(&self.assets.fields),
-            self.contact.urns_context(),
+            self.contact.urns_context_redacted(redact),
         );
         *cache = Some((self.contact.clone(), values.clone()));
         values
@@ -328,6 +348,10 @@ impl Machine<'_, '_> {
                     if o.get("text").is_none() {
                         o.insert("text", Value::from(""));
                     }
+                    if let Some(urn) = i.get("urn").and_then(Json::as_str) {
+                        let urn = crate::contact::context_urn(urn, self.redact_urns());
+                        o.insert("urn", Value::from(urn.as_str()));
+                    }
                     if o.get("attachments").is_none() {
                         o.insert("attachments", Value::array(Vec::new()));
                     }
@@ -353,13 +377,7 @@ impl Machine<'_, '_> {
             root.insert("globals", Value::Object(Arc::new(globals)));
         }
         if want("run") {
-            let mut run_obj = Object::new();
-            run_obj.insert("uuid", Value::from(run.uuid.as_str()));
-            run_obj.insert("status", Value::from(run.status.as_str()));
-            run_obj.insert("flow", atende_excellent::value::from_json(&run.flow));
-            run_obj.insert("results", results_context(&run.results));
-            run_obj.insert("contact", self.contact_values().0);
-            root.insert("run", Value::Object(Arc::new(run_obj)));
+            root.insert("run", self.run_context(run));
         }
         if want("webhook") {
             root.insert(
@@ -401,6 +419,36 @@ impl Machine<'_, '_> {
             };
             root.insert("parent", parent_value);
         }
+        if want("resume") {
+            root.insert("resume", self.resume_context());
+        }
+        if want("node") {
+            // the node the run is at, how many times the run has arrived there, and
+            // the names of its router's categories
+            if let Some(step) = run.path.last() {
+                let visits = run
+                    .path
+                    .iter()
+                    .filter(|s| s.node_uuid == step.node_uuid)
+                    .count();
+                let categories: Vec<Value> = self
+                    .flow_of(run)
+                    .and_then(|f| f.node(&step.node_uuid))
+                    .and_then(|n| n.router.as_ref())
+                    .map(|r| {
+                        r.categories
+                            .iter()
+                            .map(|c| Value::from(c.name.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut node = Object::new();
+                node.insert("uuid", Value::from(step.node_uuid.as_str()));
+                node.insert("visit_count", Value::from(visits as i64));
+                node.insert("categories", Value::array(categories));
+                root.insert("node", Value::Object(Arc::new(node)));
+            }
+        }
         if want("legacy_extra") {
             root.insert("legacy_extra", legacy_extra(session, run));
         }
@@ -415,6 +463,76 @@ impl Machine<'_, '_> {
             );
         }
         Value::Object(Arc::new(root))
+    }
+
+    /// Whether URN paths are hidden from flows (`redaction_policy: urns`).
+    pub(super) fn redact_urns(&self) -> bool {
+        self.env.redaction_policy == atende_excellent::env::RedactionPolicy::Urns
+    }
+
+    /// `@resume`: the resume that started this sprint, its `type` and, for a dial, the
+    /// `dial` outcome (`status`, `duration`).
+    fn resume_context(&self) -> Value {
+        let Some(resume) = &self.resume else {
+            return Value::Null;
+        };
+        let mut o = Object::new();
+        o.insert(
+            "type",
+            Value::from(resume.get("type").and_then(Json::as_str).unwrap_or("")),
+        );
+        let dial = resume.pointer("/event/dial").or_else(|| resume.get("dial"));
+        o.insert(
+            "dial",
+            dial.map(atende_excellent::value::from_json)
+                .unwrap_or(Value::Null),
+        );
+        Value::Object(Arc::new(o))
+    }
+
+    /// `@run`: the run's UUID, status, flow, times, path, results, locals and contact;
+    /// renders as `contact name@flow name`.
+    fn run_context(&self, run: &Run) -> Value {
+        let flow_name = run.flow.get("name").and_then(Json::as_str).unwrap_or("");
+        let mut o = Object::with_default(Value::from(
+            format!("{}@{}", self.contact.name, flow_name).as_str(),
+        ));
+        o.insert("uuid", Value::from(run.uuid.as_str()));
+        o.insert("status", Value::from(run.status.as_str()));
+        o.insert("flow", atende_excellent::value::from_json(&run.flow));
+        o.insert(
+            "created_on",
+            crate::contact::datetime_value(&run.created_on),
+        );
+        o.insert(
+            "exited_on",
+            run.exited_on
+                .as_deref()
+                .map(crate::contact::datetime_value)
+                .unwrap_or(Value::Null),
+        );
+        let path = run
+            .path
+            .iter()
+            .map(|step| {
+                let mut s = Object::new();
+                s.insert("node_uuid", Value::from(step.node_uuid.as_str()));
+                s.insert(
+                    "arrived_on",
+                    crate::contact::datetime_value(&step.arrived_on),
+                );
+                Value::Object(Arc::new(s))
+            })
+            .collect();
+        o.insert("path", Value::array(path));
+        o.insert("results", results_context(&run.results));
+        let mut locals = Object::new();
+        for (k, v) in &run.locals {
+            locals.insert(k.as_str(), atende_excellent::value::from_json(v));
+        }
+        o.insert("locals", Value::Object(Arc::new(locals)));
+        o.insert("contact", self.contact_values().0);
+        Value::Object(Arc::new(o))
     }
 
     /// `@parent` from a flow_action trigger's `run_summary` (a run of another session,
@@ -449,9 +567,10 @@ impl Machine<'_, '_> {
             .and_then(|c| Contact::from_json(c).ok());
         match contact {
             Some(c) => {
-                o.insert("contact", c.context(&self.assets.fields));
+                let redact = self.redact_urns();
+                o.insert("contact", c.context_redacted(&self.assets.fields, redact));
                 o.insert("fields", c.fields_context(&self.assets.fields));
-                o.insert("urns", c.urns_context());
+                o.insert("urns", c.urns_context_redacted(redact));
             }
             None => {
                 for key in ["contact", "fields", "urns"] {

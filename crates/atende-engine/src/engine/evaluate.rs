@@ -84,10 +84,12 @@ impl Machine<'_, '_> {
         let root = self.context_with(session, idx, &|k| {
             names.iter().any(|n| n.eq_ignore_ascii_case(k))
         });
-        let now = self.services.clock.now();
-        // one evaluation gives both the typed value and the text
+        // one evaluation gives both the typed value and the text; the clock is read
+        // only if the template needs the time
         let (value, errors, warnings) = {
-            let mut ev = Evaluator::new(self.env, &root, now, self.services.random);
+            let clock = &mut *self.services.clock;
+            let mut now = || clock.now();
+            let mut ev = Evaluator::with_clock(self.env, &root, &mut now, self.services.random);
             let (value, errors) = ev.template_value(&tpl);
             (value, errors, std::mem::take(&mut ev.warnings))
         };

@@ -20,6 +20,7 @@ use crate::session::{RunStatus, Session, SessionStatus};
 mod actions;
 mod asset_refs;
 mod context;
+mod dial;
 mod evaluate;
 mod field_value;
 pub(crate) mod groups;
@@ -292,6 +293,8 @@ impl<'a> Services<'a> {
 /// What one sprint produced.
 #[derive(Debug, Default)]
 pub struct Sprint {
+    /// Identifies the sprint (a v4 UUID drawn when it begins).
+    pub uuid: String,
     pub events: Vec<Event>,
     /// One `{flow_uuid, node_uuid, exit_uuid, destination_uuid, operand?, time}` per
     /// node-to-node move.
@@ -306,6 +309,19 @@ pub fn start<'a>(
     trigger: &Json,
     services: Services<'_>,
 ) -> Result<(Session, Sprint), EngineError> {
+    start_with_call(assets, env, contact, trigger, None, services)
+}
+
+/// Starts a session on an IVR call (`{"uuid", "channel": {"uuid", "name"}, "urn"}`),
+/// as voice flows run: the session records the call's UUID.
+pub fn start_with_call<'a>(
+    assets: &'a Assets,
+    env: &'a Environment,
+    contact: &'a mut Contact,
+    trigger: &Json,
+    call: Option<&Json>,
+    services: Services<'_>,
+) -> Result<(Session, Sprint), EngineError> {
     validate_trigger(trigger)?;
     let flow_uuid = trigger
         .pointer("/flow/uuid")
@@ -317,8 +333,7 @@ pub fn start<'a>(
     let env = &session_env(assets, env, contact);
     let mut m = Machine::new(assets, env, contact, services);
     let uuid = m.v7();
-    // goflow draws the first sprint's UUID here; drawing it keeps later UUIDs in step
-    m.services.uuids.new_v4();
+    m.sprint.uuid = m.services.uuids.new_v4();
     let created_on = m.now();
     let mut session = Session {
         uuid,
@@ -333,7 +348,10 @@ pub fn start<'a>(
         runs: Vec::new(),
         sprints: 1,
         input: None,
-        call_uuid: None,
+        call_uuid: call
+            .and_then(|c| c.get("uuid"))
+            .and_then(Json::as_str)
+            .map(str::to_owned),
     };
     if trigger.get("type").and_then(Json::as_str) == Some("msg") {
         if let Some(event) = trigger.get("event").filter(|e| e.get("msg").is_some()) {
@@ -391,7 +409,8 @@ fn validate_trigger(trigger: &Json) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration", …}`.
+/// Resumes a waiting session with `{"type": "msg" | "wait_timeout" | "wait_expiration" |
+/// "dial", …}`; a `dial` resume's `event.dial` is `@resume.dial`.
 pub fn resume<'a>(
     assets: &'a Assets,
     env: &'a Environment,
@@ -408,13 +427,16 @@ pub fn resume<'a>(
         .and_then(Json::as_str)
         .ok_or_else(|| EngineError::Resume("field 'type' is required".into()))?
         .to_string();
-    let env = &session_env(assets, env, contact);
-    let mut m = Machine::new(assets, env, contact, services);
-    session.sprints += 1;
-    session.status = SessionStatus::Active;
     let Some(run_idx) = session.active_run_index() else {
         return Err(EngineError::Resume("session has no waiting run".into()));
     };
+    check_resume_fits_wait(assets, session, run_idx, &kind)?;
+    let env = &session_env(assets, env, contact);
+    let mut m = Machine::new(assets, env, contact, services);
+    m.resume = Some(resume.clone());
+    m.sprint.uuid = m.services.uuids.new_v4();
+    session.sprints += 1;
+    session.status = SessionStatus::Active;
     match kind.as_str() {
         "msg" => {
             let input =
@@ -425,19 +447,23 @@ pub fn resume<'a>(
                     })?),
                 };
             session.input = Some(input);
-            session.runs[run_idx].had_input = true;
+            // a run's first input modifies it
+            if !session.runs[run_idx].had_input {
+                session.runs[run_idx].had_input = true;
+                session.runs[run_idx].modified_on = m.now();
+            }
             m.resume_wait(session, run_idx, false);
         }
         "wait_timeout" => m.resume_wait(session, run_idx, true),
+        "dial" => m.resume_wait(session, run_idx, false),
         "wait_expiration" | "run_expiration" => {
-            // expiration ends every run of the session
-            for i in (0..session.runs.len()).rev() {
-                if !session.runs[i].status.is_exited() {
-                    m.end_run(session, i, RunStatus::Expired);
-                }
-            }
-            session.status = SessionStatus::Completed;
-            return Ok(m.finish());
+            // the waiting run expires; a parent it was called from routes on (its
+            // `@child.status` is `expired`), its segment starting at the waiting node
+            m.last_node = session.runs[run_idx]
+                .path
+                .last()
+                .map(|s| s.node_uuid.clone());
+            m.end_run(session, run_idx, RunStatus::Expired);
         }
         other => {
             return Err(EngineError::Resume(format!(
@@ -447,6 +473,43 @@ pub fn resume<'a>(
     }
     m.run_until_wait(session);
     Ok(m.finish())
+}
+
+/// A `dial` resume only ends a dial wait, and message and timeout resumes only a
+/// message wait (expirations end any wait).
+fn check_resume_fits_wait(
+    assets: &Assets,
+    session: &Session,
+    run_idx: usize,
+    kind: &str,
+) -> Result<(), EngineError> {
+    let run = &session.runs[run_idx];
+    let wait = run
+        .flow
+        .get("uuid")
+        .and_then(Json::as_str)
+        .and_then(|f| assets.flow(f))
+        .zip(run.path.last())
+        .and_then(|(flow, step)| flow.node(&step.node_uuid))
+        .and_then(|node| node.router.as_ref())
+        .and_then(|router| router.wait.as_ref());
+    let wait_type = match wait {
+        Some(crate::definition::Wait::Dial { .. }) => "dial",
+        Some(crate::definition::Wait::Msg { .. }) => "msg",
+        None => return Ok(()),
+    };
+    let fits = match kind {
+        "dial" => wait_type == "dial",
+        "msg" | "wait_timeout" => wait_type == "msg",
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(EngineError::Resume(format!(
+            "resume of type {kind} not accepted by wait of type {wait_type}"
+        )))
+    }
 }
 
 /// The environment a session runs in: the workspace's, with the contact's country
@@ -495,6 +558,8 @@ struct Machine<'a, 's> {
     /// The contact as last turned into context values, with those values.
     contact_cache: std::cell::RefCell<Option<(Contact, ContactValues)>>,
     steps: usize,
+    /// The resume that started this sprint (`@resume`).
+    resume: Option<Json>,
 }
 
 impl<'a, 's> Machine<'a, 's> {
@@ -514,6 +579,7 @@ impl<'a, 's> Machine<'a, 's> {
             last_node: None,
             contact_cache: Default::default(),
             steps: 0,
+            resume: None,
         }
     }
 }
@@ -547,6 +613,76 @@ mod tests {
                 body: r#"{"ok":true}"#.into(),
             })
         }
+    }
+
+    /// A legacy webhook ruleset POSTs the run's summary; its result's extra shows in
+    /// `@legacy_extra` as the server wrote it, and `@results` renders as `Name: value`.
+    #[test]
+    fn legacy_webhook_body_and_extra() {
+        let legacy = json!({"flows": [{
+            "entry": "a1", "base_language": "eng", "flow_type": "M", "version": "11.12",
+            "metadata": {"name": "Hook", "uuid": "f1", "revision": 3},
+            "action_sets": [{"uuid": "a2", "x": 0, "y": 100, "destination": null, "exit_uuid": "x2",
+                "actions": [{"type": "reply", "uuid": "r1", "msg": {"eng": "@extra.Webhook_Result | @flow"}}]}],
+            "rule_sets": [{"uuid": "a1", "x": 0, "y": 0, "label": "Webhook Result", "ruleset_type": "webhook",
+                "operand": "@step.value", "finished_key": null, "response_type": "",
+                "config": {"webhook": "http://temba.io/hook", "webhook_action": "POST", "webhook_headers": []},
+                "rules": [
+                    {"uuid": "u1", "category": {"eng": "Success"}, "destination": "a2", "destination_type": "A",
+                     "test": {"type": "webhook_status", "status": "success"}},
+                    {"uuid": "u2", "category": {"eng": "Failure"}, "destination": null,
+                     "test": {"type": "webhook_status", "status": "failure"}}
+                ]}]
+        }]});
+        let mut uuids = crate::services::SeededUuids::new(1);
+        let assets = Assets::from_json_migrating(&legacy, &mut uuids).unwrap();
+        let env = Environment::default();
+        let mut contact = Contact::from_json(&json!({
+            "uuid": "c1", "name": "Bob", "status": "active", "urns": ["tel:+5511987654321"]
+        }))
+        .unwrap();
+        let start_at: jiff::Timestamp = "2025-05-04T12:30:45Z".parse().unwrap();
+        let mut clock =
+            crate::services::SequentialClock::new(start_at, jiff::SignedDuration::from_secs(1));
+        let mut random = atende_excellent::Pcg::new(1, 1);
+        let mut http = crate::services::MockHttp::from_json(Some(&json!({
+            "http://temba.io/hook": [{"status": 200, "body": "{ \"ok\": true }"}]
+        })));
+        let trigger = json!({
+            "type": "msg", "flow": {"uuid": "f1", "name": "Hook"}, "triggered_on": "2000-01-01T00:00:00Z",
+            "event": {"type": "msg_received", "created_on": "2000-01-01T00:00:00Z",
+                "msg": {"uuid": "m1", "urn": "tel:+5511987654321", "text": "oi"}}
+        });
+        let (_, sprint) = start(
+            &assets,
+            &env,
+            &mut contact,
+            &trigger,
+            Services::new(&mut clock, &mut uuids, &mut random).with_http(&mut http),
+        )
+        .unwrap();
+        let call = sprint
+            .events
+            .iter()
+            .find(|e| e.event_type == "webhook_called")
+            .unwrap();
+        let request = call.data["request"].as_str().unwrap();
+        assert!(request.contains("Content-Type: application/json"));
+        let body: Json = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["contact"]["urn"], json!("tel:+5511987654321"));
+        assert_eq!(body["contact"]["name"], json!("Bob"));
+        assert_eq!(body["input"]["text"], json!("oi"));
+        assert_eq!(body["flow"]["revision"], json!(3));
+        assert_eq!(body["path"].as_array().map(Vec::len), Some(1));
+        let reply = sprint
+            .events
+            .iter()
+            .find(|e| e.event_type == "msg_created")
+            .unwrap();
+        assert_eq!(
+            reply.data["msg"]["text"],
+            json!("{ \"ok\": true } | Webhook Result: 200")
+        );
     }
 
     /// Contact actions, smart groups and a webhook, end to end through `start`.

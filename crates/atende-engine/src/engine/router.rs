@@ -162,8 +162,9 @@ impl Machine<'_, '_> {
         // router tests read only their arguments and the environment
         let _ = (session, idx);
         let root = Value::Object(Arc::new(Object::new()));
-        let now = self.services.clock.now();
-        let mut ev = Evaluator::new(self.env, &root, now, self.services.random);
+        let clock = &mut *self.services.clock;
+        let mut now = || clock.now();
+        let mut ev = Evaluator::with_clock(self.env, &root, &mut now, self.services.random);
         let r = ev.call(&atende_excellent::value::Func::Native(def), args);
         let Value::Object(o) = &r else { return None };
         if o.default.as_ref().and_then(|d| d.to_bool().ok()) == Some(true) {

@@ -62,6 +62,7 @@ impl<'a> Machine<'a, '_> {
             modified_on: created_on.clone(),
             created_on,
             exited_on: None,
+            extra_text: Default::default(),
         };
         session.runs.push(run);
         let mut data = json!({ "flow": flow_ref(flow), "run_uuid": uuid });
@@ -232,9 +233,27 @@ impl<'a> Machine<'a, '_> {
         flow: &Flow,
         wait: &Wait,
     ) {
+        if let Wait::Dial {
+            phone,
+            dial_limit_seconds,
+            call_limit_seconds,
+        } = wait
+        {
+            self.begin_dial_wait(
+                session,
+                idx,
+                phone,
+                *dial_limit_seconds,
+                *call_limit_seconds,
+            );
+            return;
+        }
         session.runs[idx].status = RunStatus::Waiting;
+        // offline (Surveyor) flows collect answers on a device: their waits don't
+        // expire in the engine, their expiry is when they began
         let minutes = flow.expire_after_minutes.unwrap_or(match flow.flow_type {
             crate::definition::FlowType::Voice => 5,
+            crate::definition::FlowType::MessagingOffline => 0,
             _ => 4320,
         });
         let expires = self
@@ -270,6 +289,10 @@ impl<'a> Machine<'a, '_> {
         else {
             return;
         };
+        // the sprint starts at the waiting node: segments a parent takes after this
+        // run ends start there too
+        self.last_node = Some(node.uuid.clone());
+        session.runs[idx].modified_on = self.now();
         let next = self.route(session, idx, flow, node, timed_out);
         match self.walk(session, idx, flow, next) {
             Next::Wait | Next::Child => {}
@@ -308,7 +331,10 @@ impl<'a> Machine<'a, '_> {
         if let Some(e) = &extra {
             r["extra"] = e.clone();
         }
-        let previous = session.runs[idx].results.insert(result_key(name), r);
+        let key = result_key(name);
+        session.runs[idx].extra_text.remove(&key);
+        let previous = session.runs[idx].results.insert(key, r);
+        session.runs[idx].modified_on = self.now();
         let mut data = json!({ "name": name, "value": value });
         if !category.is_empty() {
             data["category"] = json!(category);

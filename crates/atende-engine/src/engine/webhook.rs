@@ -270,6 +270,7 @@ impl Machine<'_, '_> {
             "Failure"
         };
         let extra = parsed.filter(|_| call.body.len() <= MAX_WEBHOOK_TRACE_CHARS);
+        let has_extra = extra.is_some();
         let input = format!("{} {}", call.method, call.url);
         self.save_result(
             session,
@@ -281,6 +282,12 @@ impl Machine<'_, '_> {
             Some(input),
             extra,
         );
+        // the extra as the server wrote it, for @legacy_extra
+        if has_extra {
+            session.runs[idx]
+                .extra_text
+                .insert(crate::engine::result_key(result_name), call.body.clone());
+        }
     }
 }
 

@@ -567,11 +567,45 @@ fn migrate_action(ctx: &mut Ctx, a: &Value, path: &str) -> Result<Value, LegacyE
                     MigrateOptions { url_encode: true }
                 )),
             );
+            let mut headers = Obj::new();
+            if let Some(body) = legacy_body(&method, &mut headers) {
+                put("body", body);
+                put("headers", Value::Object(headers));
+            }
         }
         "" => return Err(ctx.err(path, "action has no type")),
         other => return Err(ctx.err(path, format!("unrecognized action type '{other}'"))),
     }
     Ok(Value::Object(out))
+}
+
+/// What a legacy webhook POSTed: the contact, the flow, the run's path and results,
+/// the run, and the message being handled with its channel (`null` without one).
+pub const LEGACY_WEBHOOK_BODY: &str = concat!(
+    r#"@(json(object("#,
+    r#""contact", object("uuid", contact.uuid, "name", contact.name, "urn", default(input.urn, null)), "#,
+    r#""flow", run.flow, "#,
+    r#""path", run.path, "#,
+    r#""results", foreach_value(results, extract_object, "category", "created_on", "input", "name", "node_uuid", "value"), "#,
+    r#""run", object("uuid", run.uuid, "created_on", run.created_on), "#,
+    r#""input", if(input, extract_object(input, "uuid", "type", "text", "attachments", "urn", "channel", "created_on"), null), "#,
+    r#""channel", default(input.channel, null)"#,
+    r#")))"#
+);
+
+/// A legacy POST webhook (the default method) sends [`LEGACY_WEBHOOK_BODY`] as JSON;
+/// other methods send no body.
+fn legacy_body(method: &str, headers: &mut Obj) -> Option<Value> {
+    if !(method.is_empty() || method.eq_ignore_ascii_case("POST")) {
+        return None;
+    }
+    if !headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.insert("Content-Type".into(), json!("application/json"));
+    }
+    Some(json!(LEGACY_WEBHOOK_BODY))
 }
 
 fn flow_ref(v: Option<&Value>) -> Value {
@@ -755,10 +789,13 @@ fn migrate_rule_set(ctx: &mut Ctx, rs: &Value, path: &str) -> Result<(Value, Val
                         MigrateOptions { url_encode: true }
                     )),
                 );
-                let headers: Obj = list(&config, "webhook_headers")
+                let mut headers: Obj = list(&config, "webhook_headers")
                     .iter()
                     .map(|h| (s(h.get("name")), json!(migrate(&s(h.get("value"))))))
                     .collect();
+                if let Some(body) = legacy_body(&method, &mut headers) {
+                    a.insert("body".into(), body);
+                }
                 if !headers.is_empty() {
                     a.insert("headers".into(), Value::Object(headers));
                 }

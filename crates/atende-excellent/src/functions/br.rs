@@ -125,7 +125,7 @@ fn boleto_info(ev: &mut Evaluator, args: &[Value]) -> Value {
         Ok(b) => b,
         Err(e) => return Value::error(e.to_string()),
     };
-    let today = ev.now.to_zoned(ev.env.timezone.clone()).date();
+    let today = ev.now().to_zoned(ev.env.timezone.clone()).date();
     let opt_text = |s: Option<&str>| s.map(Value::from).unwrap_or(Value::Null);
     let mut o = Object::with_default(Value::from(b.digitable()));
     o.insert("type", Value::from(b.kind().as_str()));

@@ -36,12 +36,14 @@ pub(crate) const FUNCTIONS: &[FunctionDef] = &[
 
 // ---- argument helpers -----------------------------------------------------------------
 
-fn date_arg(ev: &Evaluator, v: &Value) -> Result<jiff::civil::Date, Value> {
-    dates::to_date_at(ev.env, ev.now, v)
+fn date_arg(ev: &mut Evaluator, v: &Value) -> Result<jiff::civil::Date, Value> {
+    let now = ev.now();
+    dates::to_date_at(ev.env, now, v)
 }
 
-fn datetime_arg(ev: &Evaluator, v: &Value) -> Result<jiff::Zoned, Value> {
-    dates::to_datetime_at(ev.env, ev.now, v, false)
+fn datetime_arg(ev: &mut Evaluator, v: &Value) -> Result<jiff::Zoned, Value> {
+    let now = ev.now();
+    dates::to_datetime_at(ev.env, now, v, false)
 }
 
 fn time_arg(ev: &Evaluator, v: &Value) -> Result<jiff::civil::Time, Value> {
@@ -205,7 +207,8 @@ fn tz_offset(ev: &mut Evaluator, args: &[Value]) -> Value {
 
 /// `now()`: `@(now())` → `2018-04-11T13:24:30.123456-05:00`.
 fn now(ev: &mut Evaluator, _: &[Value]) -> Value {
-    Value::datetime(dates::now_in(ev.env, ev.now))
+    let now = ev.now();
+    Value::datetime(dates::now_in(ev.env, now))
 }
 
 /// `epoch(datetime)`: `@(epoch("2017-06-12T16:56:59.123456Z"))` → `1497286619.123456`.
@@ -248,7 +251,8 @@ fn week_number(ev: &mut Evaluator, args: &[Value]) -> Value {
 
 /// `today()`: the date in the environment's zone, `@(today())` → `2018-04-11`.
 fn today(ev: &mut Evaluator, _: &[Value]) -> Value {
-    Value::Date(dates::now_in(ev.env, ev.now).date())
+    let now = ev.now();
+    Value::Date(dates::now_in(ev.env, now).date())
 }
 
 // ---- times ----------------------------------------------------------------------------

@@ -517,8 +517,9 @@ fn has_number_gt(ev: &mut Evaluator, args: &[Value]) -> Value {
 
 /// The datetime written in `text` (a date in the environment's order, with the time given
 /// after it or else the current time of day), in the environment's zone.
-fn date_in(ev: &Evaluator, text: &str) -> Option<Zoned> {
-    crate::dates::parse_datetime_text_at(ev.env, ev.now, text, true)
+fn date_in(ev: &mut Evaluator, text: &str) -> Option<Zoned> {
+    let now = ev.now();
+    crate::dates::parse_datetime_text_at(ev.env, now, text, true)
         .map(|z| z.with_time_zone(ev.env.timezone.clone()))
 }
 
@@ -538,9 +539,8 @@ fn date_test(
     test: fn(jiff::civil::Date, jiff::civil::Date) -> bool,
 ) -> Value {
     let text = tri!(text_arg(&args[0]));
-    let other = tri!(crate::dates::to_datetime_at(
-        ev.env, ev.now, &args[1], false
-    ));
+    let now = ev.now();
+    let other = tri!(crate::dates::to_datetime_at(ev.env, now, &args[1], false));
     let other = other.with_time_zone(ev.env.timezone.clone()).date();
     match date_in(ev, &text) {
         Some(z) if test(z.date(), other) => matched(Value::datetime(z)),

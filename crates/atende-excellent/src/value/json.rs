@@ -111,6 +111,10 @@ fn typed_object(map: &Map<String, Json>, path: &str) -> Result<Value, String> {
         let mut obj = Object::new();
         for (k, v) in props {
             obj.insert(k.as_str(), from_typed_json(v, &format!("{path}.{k}"))?);
+            // a deprecated text, array, … warns when looked up on this object
+            if let Some(msg) = deprecated_scalar(v) {
+                obj.deprecate(k.as_str(), msg);
+            }
         }
         if let Some(d) = map.get("default") {
             obj.default = Some(from_typed_json(d, &format!("{path}.default"))?);
@@ -124,6 +128,16 @@ fn typed_object(map: &Map<String, Json>, path: &str) -> Result<Value, String> {
         }
     }
     Err(format!("{path}: object without a type key"))
+}
+
+/// The deprecation message of a typed value that is not an object (objects carry
+/// their own).
+fn deprecated_scalar(v: &Json) -> Option<&str> {
+    let map = v.as_object()?;
+    if map.contains_key("object") {
+        return None;
+    }
+    map.get("deprecated").and_then(Json::as_str)
 }
 
 fn parse_offset(s: &str) -> Option<jiff::tz::Offset> {

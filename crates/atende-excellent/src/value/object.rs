@@ -13,6 +13,9 @@ pub struct Object {
     pub default: Option<Value>,
     /// Set on values that add a deprecation warning when used.
     pub deprecated: Option<Arc<str>>,
+    /// Properties (texts, arrays, …) whose lookup adds a deprecation warning, with
+    /// its message: `@contact.id`, `@contact.tickets`.
+    deprecated_props: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl Object {
@@ -61,6 +64,34 @@ impl Object {
                 .find(|(k, _)| k.to_lowercase() == lower)
                 .map(|(_, v)| v)
         }
+    }
+
+    /// Marks property `key` as deprecated: looking it up warns with `message`.
+    pub fn deprecate(&mut self, key: impl Into<Arc<str>>, message: impl Into<Arc<str>>) {
+        let key = key.into();
+        let message = message.into();
+        match self.deprecated_props.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = message,
+            None => self.deprecated_props.push((key, message)),
+        }
+    }
+
+    /// The deprecation message of property `key` (matched as `get` matches keys).
+    pub fn deprecation(&self, key: &str) -> Option<&str> {
+        if self.deprecated_props.is_empty() {
+            return None;
+        }
+        let found = if key.is_ascii() {
+            self.deprecated_props
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        } else {
+            let lower = key.to_lowercase();
+            self.deprecated_props
+                .iter()
+                .find(|(k, _)| k.to_lowercase() == lower)
+        };
+        found.map(|(_, m)| m.as_ref())
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {

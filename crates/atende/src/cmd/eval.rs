@@ -56,11 +56,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ctx.env = Environment::from_json(&read_json(path)?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
-    let (text, errors, value) = ctx.evaluate(&args.template);
+    let (text, errors, value, warnings) = ctx.evaluate(&args.template);
     if args.json {
         println!("{}", to_typed_json(&value));
     } else {
         println!("{text}");
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
     }
     for e in &errors {
         eprintln!("error: {e}");
