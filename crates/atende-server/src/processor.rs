@@ -598,6 +598,21 @@ pub async fn fire_due(app: &Arc<App>) -> anyhow::Result<usize> {
         .await?;
     let mut applied = 0;
     for fire in fires {
+        if fire.kind == atende_store::fires::TRIGGER_FIRE {
+            match start_scheduled(app, &fire).await {
+                Ok(true) => {
+                    applied += 1;
+                    app.metrics
+                        .fires
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, trigger = %fire.session_uuid, "scheduled trigger")
+                }
+            }
+            continue;
+        }
         let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
         let ws = &fire.workspace_id;
         app.store
@@ -636,6 +651,61 @@ pub async fn fire_due(app: &Arc<App>) -> anyhow::Result<usize> {
         }
     }
     Ok(applied)
+}
+
+/// A schedule trigger is due: book its next firing and take this one out in one
+/// transaction (so it runs once, whichever instance claimed it), then start its flow for
+/// the members of its groups. A crash half-way leaves the rest of the group unstarted
+/// rather than starting anyone twice.
+async fn start_scheduled(app: &Arc<App>, fire: &atende_store::Fire) -> anyhow::Result<bool> {
+    let ws = &fire.workspace_id;
+    let Some(trigger) = app
+        .store
+        .triggers(ws)
+        .await?
+        .into_iter()
+        .find(|t| t.uuid == fire.session_uuid)
+    else {
+        let mut tx = app.store.begin().await?;
+        tx.take_fire(&fire.id).await?;
+        tx.commit().await?;
+        return Ok(false);
+    };
+    let now = atende_store::wall_now();
+    let mut tx = app.store.begin().await?;
+    if !tx.take_fire(&fire.id).await? {
+        return Ok(false);
+    }
+    let tz = tx.workspace_timezone(ws).await?;
+    // strictly after this firing, so a daily trigger does not fire again today
+    let next = trigger
+        .schedule
+        .as_ref()
+        .and_then(|s| s.next_after(now + jiff::SignedDuration::from_secs(1), &tz));
+    let fires: Vec<(&str, jiff::Timestamp)> = next
+        .map(|at| vec![(atende_store::fires::TRIGGER_FIRE, at)])
+        .unwrap_or_default();
+    tx.schedule_fires(ws, "", &trigger.uuid, 0, &fires).await?;
+    tx.commit().await?;
+    let mut members = std::collections::BTreeSet::new();
+    for g in &trigger.include_groups {
+        members.extend(app.store.group_contacts(ws, g).await?);
+    }
+    for g in &trigger.exclude_groups {
+        for c in app.store.group_contacts(ws, g).await? {
+            members.remove(&c);
+        }
+    }
+    let total = members.len();
+    let mut started = 0;
+    for contact in members {
+        match start_flow(app, ws, &contact, &trigger.flow_uuid, None).await {
+            Ok(_) => started += 1,
+            Err(e) => tracing::warn!(error = %e, "scheduled start for one contact"),
+        }
+    }
+    tracing::info!(trigger = %trigger.uuid, started, total, "scheduled trigger fired");
+    Ok(true)
 }
 
 /// Picks up messages left pending by a crash or restart.

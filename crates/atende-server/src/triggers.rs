@@ -114,6 +114,7 @@ mod tests {
             flow_uuid: "f".into(),
             include_groups: incl.iter().map(|s| s.to_string()).collect(),
             exclude_groups: excl.iter().map(|s| s.to_string()).collect(),
+            schedule: None,
         }
     }
 

@@ -556,3 +556,60 @@ both!(a_urn_stays_with_its_contact, |db: String| async move {
         "{body}"
     );
 });
+
+both!(
+    scheduled_trigger_starts_its_group_once,
+    |db: String| async move {
+        let a = common::start(&db).await;
+        let b = common::start(&db).await;
+        let group = "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8";
+        let (status, body) = a
+            .post(
+                "/api/v1/groups",
+                &json!({"uuid": group, "name": "Vencimento dia 10"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        for (name, urn) in [
+            ("Ana", "webchat:visitor-hhhh-0001"),
+            ("Bia", "webchat:visitor-hhhh-0002"),
+        ] {
+            let (status, c) = a
+                .post(
+                    "/api/v1/contacts",
+                    &json!({"name": name, "urns": [urn], "groups": [group]}),
+                )
+                .await;
+            assert_eq!(status, 201, "{c}");
+        }
+        let (_, flows) = a.get("/api/v1/flows").await;
+        let flow = flows["results"][0]["uuid"].clone();
+        let start = atende_store::wall_now() + jiff::SignedDuration::from_millis(800);
+        let (status, body) = a
+        .post("/api/v1/triggers", &json!({"trigger_type": "schedule", "flow": {"uuid": flow}, "groups": [{"uuid": group}],
+            "schedule": {"start": start.to_string(), "repeat": "daily"}}))
+        .await;
+        assert_eq!(status, 201, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        let (x, y) = tokio::join!(
+            atende_server::processor::fire_due(&a.app),
+            atende_server::processor::fire_due(&b.app)
+        );
+        assert_eq!(x.unwrap() + y.unwrap(), 1, "one firing, on one instance");
+        for visitor in ["visitor-hhhh-0001", "visitor-hhhh-0002"] {
+            let log = a.chat_log(visitor).await;
+            assert_eq!(log.len(), 1, "{log:?}");
+            assert!(log[0].1.contains("Sou a Cris"), "{log:?}");
+        }
+        // tomorrow's firing is booked
+        let next: Vec<String> =
+            sqlx::query_scalar("SELECT due_on FROM fires WHERE kind = 'trigger'")
+                .fetch_all(a.app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(next.len(), 1);
+        let due: jiff::Timestamp = next[0].parse().unwrap();
+        let in_a_day = (due - start).get_seconds();
+        assert!((86_000..=86_400 + 3_600).contains(&in_a_day), "{in_a_day}");
+    }
+);

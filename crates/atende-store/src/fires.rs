@@ -4,14 +4,18 @@
 
 use crate::{col, time_text, Result, Store, Tx};
 
-/// A scheduled resume of a waiting session.
+/// The kind of fire that starts a schedule trigger's flow (its `session_uuid` is the
+/// trigger's UUID).
+pub const TRIGGER_FIRE: &str = "trigger";
+
+/// A scheduled resume of a waiting session, or a schedule trigger's next start.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fire {
     pub id: String,
     pub workspace_id: String,
     pub contact_uuid: String,
     pub session_uuid: String,
-    /// `wait_timeout` or `wait_expiration`.
+    /// `wait_timeout`, `wait_expiration` or [`TRIGGER_FIRE`].
     pub kind: String,
     /// The session's sprint count when scheduled: a later sprint makes the fire stale.
     pub sprint: i64,

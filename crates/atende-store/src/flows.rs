@@ -34,6 +34,75 @@ pub struct Trigger {
     pub flow_uuid: String,
     pub include_groups: Vec<String>,
     pub exclude_groups: Vec<String>,
+    /// When a `schedule` trigger starts its flow for its groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+}
+
+/// A scheduled trigger's timing: first at `start`, then every `repeat`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Schedule {
+    /// RFC 3339 with an offset (`2026-12-01T09:00:00-03:00`).
+    pub start: String,
+    /// `never`, `daily`, `weekly` or `monthly`.
+    pub repeat: String,
+}
+
+impl Schedule {
+    /// The first firing at or after `now`, if any: repeats keep the local wall-clock time
+    /// of `start` in `tz` (a 09:00 reminder stays at 09:00 across DST changes).
+    pub fn next_after(
+        &self,
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Option<jiff::Timestamp> {
+        let start: jiff::Timestamp = self.start.parse().ok()?;
+        if start >= now {
+            return Some(start);
+        }
+        let step = match self.repeat.as_str() {
+            "daily" => jiff::Span::new().days(1),
+            "weekly" => jiff::Span::new().weeks(1),
+            "monthly" => jiff::Span::new().months(1),
+            _ => return None,
+        };
+        let first = start.to_zoned(tz.clone());
+        // jump close to now, then step; bounded so a bad span cannot loop for ever
+        let mut n: i64 = 0;
+        for _ in 0..100_000 {
+            let at = first.checked_add(step.checked_mul(n).ok()?).ok()?;
+            if at.timestamp() >= now {
+                return Some(at.timestamp());
+            }
+            n += 1;
+        }
+        None
+    }
+}
+
+fn read_schedule(i: usize, t: &Json) -> std::result::Result<Option<Schedule>, String> {
+    let Some(s) = t.get("schedule").filter(|s| !s.is_null()) else {
+        return Ok(None);
+    };
+    let start = s
+        .get("start")
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("triggers[{i}].schedule.start is required (RFC 3339)"))?;
+    if start.parse::<jiff::Timestamp>().is_err() {
+        return Err(format!(
+            "triggers[{i}].schedule.start: {start:?} is not a time with an offset (2026-12-01T09:00:00-03:00)"
+        ));
+    }
+    let repeat = s.get("repeat").and_then(Json::as_str).unwrap_or("never");
+    if !matches!(repeat, "never" | "daily" | "weekly" | "monthly") {
+        return Err(format!(
+            "triggers[{i}].schedule.repeat: {repeat:?} is not never, daily, weekly or monthly"
+        ));
+    }
+    Ok(Some(Schedule {
+        start: start.into(),
+        repeat: repeat.into(),
+    }))
 }
 
 /// A UUID-shaped id derived from content, so re-importing finds the same row.
@@ -106,6 +175,19 @@ fn read_trigger(i: usize, t: &Json) -> std::result::Result<Trigger, String> {
     };
     let include_groups = group_uuids(t.get("groups"));
     let exclude_groups = group_uuids(t.get("exclude_groups"));
+    let schedule = read_schedule(i, t)?;
+    if kind == "schedule" {
+        if schedule.is_none() {
+            return Err(format!(
+                "triggers[{i}]: a schedule trigger needs a schedule"
+            ));
+        }
+        if include_groups.is_empty() {
+            return Err(format!(
+                "triggers[{i}].groups: a schedule trigger needs the groups it starts"
+            ));
+        }
+    }
     let uuid = match t.get("uuid").and_then(Json::as_str) {
         Some(u) => u.to_string(),
         None => content_id(&[
@@ -115,6 +197,10 @@ fn read_trigger(i: usize, t: &Json) -> std::result::Result<Trigger, String> {
             flow_uuid,
             &include_groups.join(","),
             &exclude_groups.join(","),
+            &schedule
+                .as_ref()
+                .map(|s| format!("{}|{}", s.start, s.repeat))
+                .unwrap_or_default(),
         ]),
     };
     Ok(Trigger {
@@ -125,6 +211,7 @@ fn read_trigger(i: usize, t: &Json) -> std::result::Result<Trigger, String> {
         flow_uuid: flow_uuid.into(),
         include_groups,
         exclude_groups,
+        schedule,
     })
 }
 
@@ -297,7 +384,7 @@ impl Store {
 
     pub async fn triggers(&self, workspace: &str) -> Result<Vec<Trigger>> {
         let rows = sqlx::query(
-            "SELECT uuid, trigger_type, keywords, match_type, flow_uuid, include_groups, exclude_groups
+            "SELECT uuid, trigger_type, keywords, match_type, flow_uuid, include_groups, exclude_groups, schedule
              FROM triggers WHERE workspace_id = $1 ORDER BY created_on, uuid",
         )
         .bind(workspace)
@@ -319,6 +406,15 @@ impl Store {
                     flow_uuid: col(r, "flow_uuid")?,
                     include_groups: list(r, "include_groups")?,
                     exclude_groups: list(r, "exclude_groups")?,
+                    schedule: match col::<String>(r, "schedule")?.as_str() {
+                        "" => None,
+                        text => {
+                            Some(serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+                                what: "triggers.schedule".into(),
+                                why: e.to_string(),
+                            })?)
+                        }
+                    },
                 })
             })
             .collect()
@@ -417,6 +513,7 @@ impl Store {
                     "flow": {"uuid": t.flow_uuid},
                     "groups": t.include_groups.iter().map(|u| json!({"uuid": u})).collect::<Vec<_>>(),
                     "exclude_groups": t.exclude_groups.iter().map(|u| json!({"uuid": u})).collect::<Vec<_>>(),
+                    "schedule": t.schedule,
                 })
             })
             .collect();
@@ -502,11 +599,11 @@ impl Tx {
         now: jiff::Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO triggers (workspace_id, uuid, trigger_type, keywords, match_type, flow_uuid, include_groups, exclude_groups, created_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO triggers (workspace_id, uuid, trigger_type, keywords, match_type, flow_uuid, include_groups, exclude_groups, created_on, schedule)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (workspace_id, uuid) DO UPDATE SET trigger_type = excluded.trigger_type, keywords = excluded.keywords,
                match_type = excluded.match_type, flow_uuid = excluded.flow_uuid, include_groups = excluded.include_groups,
-               exclude_groups = excluded.exclude_groups",
+               exclude_groups = excluded.exclude_groups, schedule = excluded.schedule",
         )
         .bind(workspace)
         .bind(&t.uuid)
@@ -517,15 +614,94 @@ impl Tx {
         .bind(json!(t.include_groups).to_string())
         .bind(json!(t.exclude_groups).to_string())
         .bind(time_text(now))
+        .bind(t.schedule.as_ref().map(|s| json!(s).to_string()).unwrap_or_default())
         .execute(&mut *self.tx)
         .await?;
+        // a schedule trigger's next firing is a scheduled fire keyed by the trigger
+        if let Some(schedule) = &t.schedule {
+            let tz = self.workspace_timezone(workspace).await?;
+            let fires: Vec<(&str, jiff::Timestamp)> = schedule
+                .next_after(now, &tz)
+                .map(|at| vec![(crate::fires::TRIGGER_FIRE, at)])
+                .unwrap_or_default();
+            self.schedule_fires(workspace, "", &t.uuid, 0, &fires)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// The workspace's time zone (its environment's `timezone`), UTC when unknown.
+    pub async fn workspace_timezone(&mut self, workspace: &str) -> Result<jiff::tz::TimeZone> {
+        let env: Option<String> =
+            sqlx::query_scalar("SELECT environment FROM workspaces WHERE id = $1")
+                .bind(workspace)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let name = env
+            .and_then(|e| serde_json::from_str::<Json>(&e).ok())
+            .and_then(|e| e.get("timezone").and_then(Json::as_str).map(str::to_owned))
+            .unwrap_or_else(|| "UTC".into());
+        Ok(jiff::tz::TimeZone::get(&name).unwrap_or(jiff::tz::TimeZone::UTC))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedules_repeat_at_the_same_local_time() {
+        let tz = jiff::tz::TimeZone::get("America/Sao_Paulo").unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let daily = Schedule {
+            start: "2026-11-20T09:00:00-03:00".into(),
+            repeat: "daily".into(),
+        };
+        assert_eq!(
+            daily.next_after(at("2026-11-26T10:00:00-03:00"), &tz),
+            Some(at("2026-11-27T09:00:00-03:00"))
+        );
+        assert_eq!(
+            daily.next_after(at("2026-11-26T08:00:00-03:00"), &tz),
+            Some(at("2026-11-26T09:00:00-03:00"))
+        );
+        let monthly = Schedule {
+            start: "2026-01-31T09:00:00-03:00".into(),
+            repeat: "monthly".into(),
+        };
+        // from 31 January, months without a 31st fall on their last day
+        assert_eq!(
+            monthly.next_after(at("2026-02-01T00:00:00-03:00"), &tz),
+            Some(at("2026-02-28T09:00:00-03:00"))
+        );
+        let once = Schedule {
+            start: "2026-11-20T09:00:00-03:00".into(),
+            repeat: "never".into(),
+        };
+        assert_eq!(once.next_after(at("2026-11-26T00:00:00Z"), &tz), None);
+        assert_eq!(
+            once.next_after(at("2026-11-19T00:00:00Z"), &tz),
+            Some(at("2026-11-20T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn schedule_triggers_are_checked() {
+        let err = read_trigger(
+            0,
+            &json!({"trigger_type": "schedule", "flow": {"uuid": "f"}, "groups": [{"uuid": "g"}],
+            "schedule": {"start": "amanhã", "repeat": "daily"}}),
+        )
+        .unwrap_err();
+        assert!(err.contains("schedule.start"), "{err}");
+        let err = read_trigger(
+            0,
+            &json!({"trigger_type": "schedule", "flow": {"uuid": "f"},
+            "schedule": {"start": "2026-12-01T09:00:00-03:00"}}),
+        )
+        .unwrap_err();
+        assert!(err.contains("groups"), "{err}");
+    }
 
     #[test]
     fn rapidpro_triggers_are_read() {

@@ -7,7 +7,12 @@ use sqlx::Executor;
 use crate::{Backend, Store, StoreError};
 
 /// `(version, name, statements)`; append only, never edit a shipped migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial schema", V1)];
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial schema", V1), (2, "scheduled triggers", V2)];
+
+const V2: &str = r#"
+ALTER TABLE triggers ADD COLUMN schedule TEXT NOT NULL DEFAULT ''
+"#;
 
 const V1: &str = r#"
 CREATE TABLE workspaces (

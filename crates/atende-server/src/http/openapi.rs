@@ -40,7 +40,11 @@ pub fn openapi_document() -> Value {
                 "get": list("contacts (by id, `after` and `limit`)"),
                 "post": op("Create a contact", true, Some("{name, urns: [scheme:path], language?, fields?: {key: text}}"), &[CREATED, BAD, UNAUTH, ("409", "A URN belongs to another contact")]),
             },
-            "/api/v1/contacts/{uuid}": {"get": op("Read a contact", true, None, &[OK, UNAUTH, MISSING])},
+            "/api/v1/contacts/{uuid}": {
+                "get": op("Read a contact", true, None, &[OK, UNAUTH, MISSING]),
+                "post": op("Update a contact (smart groups follow)", true, Some("{name?, language?, fields?: {key: text}, groups?: [manual group uuid]}"), &[OK, BAD, UNAUTH, MISSING, ("422", "A change the contact cannot take")]),
+            },
+            "/api/v1/contacts/{uuid}/modify": {"post": op("Apply goflow contact modifiers", true, Some("{modifiers: [{type: field|groups|urns|status|language|name|timezone|channel|ticket_*, …}]}"), &[OK, BAD, UNAUTH, MISSING, ("422", "A change the contact cannot take (e.g. urn:taken)")])},
             "/api/v1/contacts/{uuid}/messages": {"get": op("A contact's messages, oldest first after `after`", true, None, &[OK, UNAUTH])},
             "/api/v1/flows": {"get": list("flows")},
             "/api/v1/flows/{uuid}": {"get": op("A flow's definition (spec 14.4.2)", true, None, &[OK, UNAUTH, MISSING])},
@@ -50,7 +54,7 @@ pub fn openapi_document() -> Value {
             "/api/v1/fields": {"get": list("contact fields"), "post": op("Create or update fields", true, Some("{key, name, type} or a list"), &[OK, BAD, UNAUTH])},
             "/api/v1/groups": {"get": list("groups"), "post": op("Create or update groups (with `query` for smart groups)", true, Some("{uuid, name, query?} or a list"), &[OK, BAD, UNAUTH])},
             "/api/v1/globals": {"get": list("globals"), "post": op("Create or update globals", true, Some("{key, name, value} or a list"), &[OK, BAD, UNAUTH])},
-            "/api/v1/triggers": {"get": list("triggers"), "post": op("Create or update a trigger", true, Some("{trigger_type: keyword|catch_all|new_conversation, keywords?, match_type?, flow: {uuid}, groups?, exclude_groups?}"), &[CREATED, ("422", "Invalid trigger"), UNAUTH])},
+            "/api/v1/triggers": {"get": list("triggers"), "post": op("Create or update a trigger", true, Some("{trigger_type: keyword|catch_all|new_conversation|schedule, keywords?, match_type?, flow: {uuid}, groups?, exclude_groups?, schedule?: {start: RFC 3339, repeat: never|daily|weekly|monthly}}"), &[CREATED, ("422", "Invalid trigger"), UNAUTH])},
             "/api/v1/channels": {"get": list("channels (secrets hidden)"), "post": op("Create a channel", true, Some("{name, type: ext|webchat, schemes?, callback_url?, secret?}"), &[CREATED, BAD, UNAUTH])},
             "/api/v1/messages": {
                 "get": list("messages, newest first (`before`, `limit`)"),
