@@ -67,16 +67,11 @@ impl Schedule {
             _ => return None,
         };
         let first = start.to_zoned(tz.clone());
-        // jump close to now, then step; bounded so a bad span cannot loop for ever
-        let mut n: i64 = 0;
-        for _ in 0..100_000 {
+        // step from the start, bounded so a bad span cannot loop for ever
+        (0..100_000i64).find_map(|n| {
             let at = first.checked_add(step.checked_mul(n).ok()?).ok()?;
-            if at.timestamp() >= now {
-                return Some(at.timestamp());
-            }
-            n += 1;
-        }
-        None
+            (at.timestamp() >= now).then(|| at.timestamp())
+        })
     }
 }
 
