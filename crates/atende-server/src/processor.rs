@@ -23,6 +23,24 @@ const CONTACT_LEASE: Duration = Duration::from_secs(120);
 /// How long to wait for another instance to finish with a contact.
 const CONTACT_WAIT: Duration = Duration::from_secs(60);
 
+/// Runs `work` holding the lease on `key` (a contact UUID, or `urn:…` while a contact
+/// is being created), so one instance at a time works on it. The future does nothing
+/// until awaited here, after the lease is taken.
+async fn leased<T>(
+    app: &App,
+    workspace: &str,
+    key: &str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
+    app.store
+        .lock_contact(workspace, key, &owner, CONTACT_LEASE, CONTACT_WAIT)
+        .await?;
+    let result = work.await;
+    app.store.unlock_contact(workspace, key, &owner).await?;
+    result
+}
+
 /// An inbound message as a channel hands it over.
 #[derive(Clone, Debug, Default)]
 pub struct Inbound {
@@ -64,11 +82,7 @@ pub async fn ensure_contact(
     // two first messages from one URN at once (or on two instances) must make one
     // contact: the URN's lease serialises them, and the second finds the first's contact
     let key = format!("urn:{urn}");
-    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
-    app.store
-        .lock_contact(workspace, &key, &owner, CONTACT_LEASE, CONTACT_WAIT)
-        .await?;
-    let result = async {
+    let result = leased(app, workspace, &key, async {
         if let Some(found) = app.store.contact_by_urn(workspace, &urn).await? {
             return anyhow::Ok((found.contact, false));
         }
@@ -77,9 +91,8 @@ pub async fn ensure_contact(
             .await?;
         tx.commit().await?;
         Ok((contact, true))
-    }
+    })
     .await;
-    app.store.unlock_contact(workspace, &key, &owner).await?;
     result
 }
 
@@ -127,18 +140,13 @@ pub async fn receive(
 
 /// Handles the contact's pending messages in order, holding its lease.
 pub async fn process_contact(app: &Arc<App>, workspace: &str, contact: &str) -> anyhow::Result<()> {
-    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
-    app.store
-        .lock_contact(workspace, contact, &owner, CONTACT_LEASE, CONTACT_WAIT)
-        .await?;
-    let result = async {
+    let result = leased(app, workspace, contact, async {
         while let Some(msg) = app.store.next_pending(workspace, contact).await? {
             handle_message(app, workspace, &msg).await?;
         }
         anyhow::Ok(())
-    }
+    })
     .await;
-    app.store.unlock_contact(workspace, contact, &owner).await?;
     result
 }
 
@@ -224,11 +232,7 @@ pub async fn start_flow(
     flow_uuid: &str,
     params: Option<Json>,
 ) -> anyhow::Result<String> {
-    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
-    app.store
-        .lock_contact(workspace, contact_uuid, &owner, CONTACT_LEASE, CONTACT_WAIT)
-        .await?;
-    let result = async {
+    let result = leased(app, workspace, contact_uuid, async {
         let contact = app
             .store
             .contact(workspace, contact_uuid)
@@ -248,11 +252,8 @@ pub async fn start_flow(
             trigger["params"] = p;
         }
         run_and_apply(app, workspace, contact, Work::Start(trigger), None, None).await
-    }
+    })
     .await;
-    app.store
-        .unlock_contact(workspace, contact_uuid, &owner)
-        .await?;
     result.map(|()| contact_uuid.to_string())
 }
 
@@ -265,11 +266,7 @@ pub async fn modify_contact(
     contact_uuid: &str,
     modifiers: Vec<atende_engine::modifiers::Modifier>,
 ) -> anyhow::Result<(Contact, Vec<Json>)> {
-    let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
-    app.store
-        .lock_contact(workspace, contact_uuid, &owner, CONTACT_LEASE, CONTACT_WAIT)
-        .await?;
-    let result = async {
+    let result = leased(app, workspace, contact_uuid, async {
         let mut contact = app
             .store
             .contact(workspace, contact_uuid)
@@ -313,11 +310,8 @@ pub async fn modify_contact(
             .await?;
         tx.commit().await?;
         Ok((contact, events.iter().map(|e| e.to_json()).collect()))
-    }
+    })
     .await;
-    app.store
-        .unlock_contact(workspace, contact_uuid, &owner)
-        .await?;
     result
 }
 
@@ -613,12 +607,8 @@ pub async fn fire_due(app: &Arc<App>) -> anyhow::Result<usize> {
             }
             continue;
         }
-        let owner = format!("{}:{}", app.instance, uuid::Uuid::new_v4().simple());
         let ws = &fire.workspace_id;
-        app.store
-            .lock_contact(ws, &fire.contact_uuid, &owner, CONTACT_LEASE, CONTACT_WAIT)
-            .await?;
-        let result = async {
+        let result = leased(app, ws, &fire.contact_uuid, async {
             let Some(session) = app.store.session(ws, &fire.session_uuid).await? else {
                 return anyhow::Ok(false);
             };
@@ -638,11 +628,8 @@ pub async fn fire_due(app: &Arc<App>) -> anyhow::Result<usize> {
             let resume = json!({"type": fire.kind, "resumed_on": engine::format_time(atende_store::wall_now())});
             run_and_apply(app, ws, contact, Work::Resume(Box::new(session), resume), None, Some(&fire.id)).await?;
             Ok(true)
-        }
+        })
         .await;
-        app.store
-            .unlock_contact(ws, &fire.contact_uuid, &owner)
-            .await?;
         if result? {
             applied += 1;
             app.metrics
