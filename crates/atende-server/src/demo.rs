@@ -16,6 +16,9 @@ pub const WORKSPACE: &str = "demo";
 /// Fixed so `/chat` and embedded widgets keep working across restarts.
 pub const WEBCHAT_CHANNEL: &str = "5f0c3a52-3d1e-4d2b-9a51-4c0e8a7b2d10";
 
+/// Where the generated demo API token is written (readable by its owner only).
+pub const TOKEN_FILE: &str = "data/demo-api-token";
+
 const BOT: &str = include_str!("../../../examples/assistente-financeiro.json");
 
 pub async fn load(app: &Arc<App>) -> anyhow::Result<()> {
@@ -50,9 +53,29 @@ pub async fn load(app: &Arc<App>) -> anyhow::Result<()> {
         None => {
             if store.token_count(WORKSPACE).await? == 0 {
                 let token = store.create_token(WORKSPACE, "demo").await?;
-                println!("Demo API token (shown once, keep it): {token}");
+                // a file only its owner reads, not the log or the terminal's scrollback
+                let path = std::path::Path::new(TOKEN_FILE);
+                write_private(path, &format!("{token}\n"))
+                    .with_context(|| format!("saving the demo API token to {TOKEN_FILE}"))?;
+                println!(
+                    "Demo API token saved to {TOKEN_FILE} (send it as 'Authorization: Token …')"
+                );
             }
         }
     }
     Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
