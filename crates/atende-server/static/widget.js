@@ -9,9 +9,12 @@
   var open = false;
   var button = document.createElement("button");
   button.setAttribute("aria-label", "Abrir chat");
-  button.textContent = "💬";
-  button.style.cssText = "position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
-    "background:" + color + ";color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483647";
+  // an inline icon, not an emoji: without an emoji font that shows as an empty box
+  button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" fill="none" stroke="currentColor" ' +
+    'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" style="display:block;margin:auto">' +
+    '<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
+  button.style.cssText = "position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;padding:0;" +
+    "background:" + color + ";color:#fff;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483647";
   var frame = document.createElement("iframe");
   frame.title = "Chat";
   frame.style.cssText = "position:fixed;right:20px;bottom:88px;width:360px;height:520px;max-height:calc(100vh - 110px);" +
