@@ -65,15 +65,20 @@ impl SeededUuids {
 
 /// Formats 16 bytes as a lowercase hyphenated UUID.
 pub fn format_uuid(b: &[u8; 16]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    // on the hot path (every event and run): no formatting machinery
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 36];
+    let mut j = 0;
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out[j] = b'-';
+            j += 1;
+        }
+        out[j] = HEX[usize::from(byte >> 4)];
+        out[j + 1] = HEX[usize::from(byte & 0x0f)];
+        j += 2;
+    }
+    out.iter().map(|&c| char::from(c)).collect()
 }
 
 impl UuidSource for SeededUuids {

@@ -93,8 +93,9 @@ pub struct Assets {
     /// Channel message templates (WhatsApp): `{"uuid", "name", "translations": [{"channel",
     /// "locale", "components", "variables"}]}`.
     pub templates: Vec<Json>,
-    /// The location tree (countries → states → districts → wards).
-    pub locations: Vec<Location>,
+    /// The location tree (countries → states → districts → wards), shared with every
+    /// session's environment without copying.
+    pub locations: Arc<Vec<Location>>,
 }
 
 /// Errors for misuse of the engine API (a flow's own mistakes become events instead).
@@ -167,10 +168,12 @@ impl Assets {
             users: list("users"),
             llms: list("llms"),
             templates: list("templates"),
-            locations: list("locations")
-                .iter()
-                .filter_map(Location::from_json)
-                .collect(),
+            locations: Arc::new(
+                list("locations")
+                    .iter()
+                    .filter_map(Location::from_json)
+                    .collect(),
+            ),
         })
     }
 
@@ -517,7 +520,7 @@ fn check_resume_fits_wait(
 fn session_env(assets: &Assets, env: &Environment, contact: &Contact) -> Environment {
     let mut env = env.clone();
     if env.locations.is_none() && !assets.locations.is_empty() {
-        env.locations = Some(Arc::new(assets.locations.clone()));
+        env.locations = Some(assets.locations.clone());
     }
     if env.default_country.is_empty() {
         let from_channel = assets

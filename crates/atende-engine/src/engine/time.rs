@@ -52,14 +52,31 @@ pub(crate) fn go_time(s: &str) -> Option<String> {
 
 /// goflow's timestamp format (RFC 3339 with trailing zeros of the fraction trimmed).
 pub fn format_time(ts: jiff::Timestamp) -> String {
-    let s = ts.strftime("%Y-%m-%dT%H:%M:%S%.9f").to_string();
-    let (main, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        format!("{main}Z")
-    } else {
-        format!("{main}.{frac}Z")
+    use std::fmt::Write;
+    // on the hot path (every event): civil UTC fields written directly
+    let dt = jiff::tz::Offset::UTC.to_datetime(ts);
+    let mut s = String::with_capacity(30);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    let mut nanos = dt.subsec_nanosecond();
+    if nanos > 0 {
+        let mut digits = 9;
+        while nanos % 10 == 0 {
+            nanos /= 10;
+            digits -= 1;
+        }
+        let _ = write!(s, ".{nanos:0digits$}");
     }
+    s.push('Z');
+    s
 }
 
 #[cfg(test)]
@@ -72,5 +89,9 @@ mod tests {
         assert_eq!(format_time(t), "2025-05-04T12:30:45.123456789Z");
         let t: jiff::Timestamp = "2000-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(format_time(t), "2000-01-01T00:00:00Z");
+        let t: jiff::Timestamp = "2000-01-01T00:00:00.05Z".parse().unwrap();
+        assert_eq!(format_time(t), "2000-01-01T00:00:00.05Z");
+        let t: jiff::Timestamp = "1969-12-31T23:59:59.000000001Z".parse().unwrap();
+        assert_eq!(format_time(t), "1969-12-31T23:59:59.000000001Z");
     }
 }
