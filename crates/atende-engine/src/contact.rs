@@ -60,10 +60,14 @@ pub struct FieldValue {
 /// A field definition from the assets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDef {
+    /// Exports (RapidPro's, Weni's) carry fields without UUIDs.
+    #[serde(default)]
     pub uuid: String,
     pub key: String,
     pub name: String,
-    #[serde(rename = "type")]
+    /// `text`, `number`, `datetime`, `state`, `district`, `ward`; older exports call
+    /// it `value_type`.
+    #[serde(rename = "type", alias = "value_type")]
     pub value_type: String,
 }
 

@@ -1,7 +1,8 @@
 //! Actions: what a node does before routing. One variant per action type of the flow
-//! spec, named by its wire name (`"type": "send_msg"` → [`Action::SendMsg`]); types we do
-//! not run (Weni's extras, future spec additions) are kept as [`Action::Unsupported`] so a
-//! flow file always loads and writes back unchanged.
+//! spec, named by its wire name (`"type": "send_msg"` → [`ActionKind::SendMsg`]), plus
+//! `send_whatsapp_msg` from Weni's fork; types we do not run (Weni's service actions,
+//! future spec additions) are kept as [`ActionKind::Unsupported`] so a flow file always
+//! loads and writes back unchanged.
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -29,6 +30,46 @@ pub struct FieldRef {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// Reads `null` as the type's default: Weni's editor writes `null` for fields it leaves
+/// empty.
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One row of a WhatsApp list message (`send_whatsapp_msg` with `"interaction_type":
+/// "list"`): a title the contact taps (and which comes back as their answer) and an
+/// optional description under it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WhatsappListItem {
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub uuid: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub description: String,
+}
+
+/// Action types of Weni's goflow fork (spec 13.1.0) that call Weni's own services
+/// (its AI "brain", WeniGPT, external-service integrations, code actions, the WhatsApp
+/// product catalogue). They load and are kept verbatim as [`ActionKind::Unsupported`];
+/// running one emits a warning and, when it names a result, saves that result with the
+/// category `Failure`, so the node leaves by its Failure exit as after a failed webhook.
+pub const WENI_SERVICE_TYPES: &[&str] = &[
+    "call_brain",
+    "call_external_service",
+    "call_wenigpt",
+    "run_code_action",
+    "send_msg_catalog",
+];
 
 macro_rules! actions {
     ($( $(#[$doc:meta])* $variant:ident = $wire:literal { $( $(#[$fattr:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
@@ -161,6 +202,28 @@ actions! {
         #[serde(default, skip_serializing_if = "Option::is_none")] template: Option<AssetRef>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")] template_variables: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")] topic: Option<String>,
+    }
+    /// `send_whatsapp_msg` (Weni's fork): a WhatsApp message with an optional header
+    /// (text, or media in `attachment`), a footer, and up to 3 reply buttons
+    /// (`quick_replies`), a list of up to 10 options (`list_items` behind `button_text`)
+    /// or a URL button (`button_text` + `action_url`), by `interaction_type`
+    /// (`replies`, `list`, `cta_url`, `location`; `flow_msg` and `order_details` are
+    /// kept but not sent). What Weni's editor adds besides (`messageType`,
+    /// `flow_data`, `order_details`, …) is kept in `extra` as written.
+    SendWhatsappMsg = "send_whatsapp_msg" {
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] text: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] header_type: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] header_text: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] attachment: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] footer: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] interaction_type: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] button_text: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")] action_url: String,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")] quick_replies: Vec<Json>,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")] list_items: Vec<WhatsappListItem>,
+        #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_false")] all_urns: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")] topic: Option<String>,
+        #[serde(flatten)] extra: Map<String, Json>,
     }
     /// `set_contact_channel`: the channel the contact prefers.
     SetContactChannel = "set_contact_channel" {
@@ -497,9 +560,35 @@ mod tests {
 
     #[test]
     fn unknown_types_are_kept_verbatim() {
-        let j = serde_json::json!({"uuid": "a", "type": "send_whatsapp_msg", "text": "oi", "header_text": "h"});
+        let j = serde_json::json!({"uuid": "a", "type": "call_brain", "entry": "@input.text", "brainInfo": {"name": "Cris"}});
         let a: Action = serde_json::from_value(j.clone()).unwrap();
-        assert_eq!(a.kind.type_name(), "send_whatsapp_msg");
+        assert_eq!(a.kind.type_name(), "call_brain");
+        assert!(matches!(a.kind, ActionKind::Unsupported { .. }));
         assert_eq!(serde_json::to_value(&a).unwrap(), j);
+    }
+
+    #[test]
+    fn whatsapp_messages_keep_what_weni_wrote() {
+        let j = serde_json::json!({"uuid": "a", "type": "send_whatsapp_msg", "text": "Olá", "header_type": "text",
+            "header_text": "Atende", "footer": "rodapé", "interaction_type": "list", "button_text": "Ver",
+            "list_items": [{"uuid": "i1", "title": "Boleto", "description": "Segunda via"}, {"title": "Pix"}],
+            "messageType": "interactive", "flow_data": {"nome": "@contact.name"}});
+        let a: Action = serde_json::from_value(j.clone()).unwrap();
+        let ActionKind::SendWhatsappMsg(w) = &a.kind else {
+            panic!("{a:?}")
+        };
+        assert_eq!(w.list_items[1].title, "Pix");
+        assert_eq!(w.extra["messageType"], "interactive");
+        assert_eq!(serde_json::to_value(&a).unwrap(), j);
+        // the editor's nulls read as empty
+        let a = read(
+            serde_json::json!({"uuid": "a", "type": "send_whatsapp_msg", "text": "Olá",
+            "attachment": null, "quick_replies": null, "list_items": [{"title": "x", "description": null}]}),
+        );
+        let ActionKind::SendWhatsappMsg(w) = &a.kind else {
+            panic!("{a:?}")
+        };
+        assert!(w.attachment.is_empty() && w.quick_replies.is_empty());
+        assert_eq!(w.list_items[0].description, "");
     }
 }

@@ -90,6 +90,10 @@ pub struct Router {
 pub enum RouterType {
     Switch,
     Random,
+    /// Weni's fork: the operand is classified by Weni's zero-shot AI service into one of
+    /// the categories (the cases' arguments describe them). We have no such service: the
+    /// router warns and takes its default category.
+    Smart,
 }
 
 /// What a router's result is called when chosen, and which exit it takes.
@@ -193,7 +197,13 @@ impl Flow {
             }
         }
         for (i, node) in self.nodes.iter().enumerate() {
-            if node.exits.is_empty() {
+            // Weni's `call_brain` hands the conversation to its AI agent: its node has
+            // no exits, and the run ends there
+            let hands_over = node
+                .actions
+                .iter()
+                .any(|a| a.kind.type_name() == "call_brain");
+            if node.exits.is_empty() && !hands_over {
                 return Err(err(
                     format!("nodes[{i}].exits"),
                     "a node needs at least one exit".into(),

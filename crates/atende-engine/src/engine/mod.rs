@@ -563,6 +563,9 @@ struct Machine<'a, 's> {
     steps: usize,
     /// The resume that started this sprint (`@resume`).
     resume: Option<Json>,
+    /// The node whose service action failed for want of the service (Weni's
+    /// `call_brain`, `call_wenigpt`, …): its router leaves by its Failure category.
+    failed_node: Option<String>,
 }
 
 impl<'a, 's> Machine<'a, 's> {
@@ -583,6 +586,7 @@ impl<'a, 's> Machine<'a, 's> {
             contact_cache: Default::default(),
             steps: 0,
             resume: None,
+            failed_node: None,
         }
     }
 }

@@ -49,6 +49,21 @@ impl Machine<'_, '_> {
                                 .get(i)
                                 .map(|c| (c.uuid.clone(), Value::from(i.to_string())));
                         }
+                        crate::definition::RouterType::Smart => {
+                            let (operand, _) = self.evaluate(session, idx, &router.operand);
+                            input_text = operand.render();
+                            if !input_text.is_empty() {
+                                operand_text = Some(input_text.clone());
+                            }
+                            self.event(
+                                "warning",
+                                json!({ "text": "router type 'smart' (Weni) is not supported: taking the default category" }),
+                            );
+                            chosen = router
+                                .default_category_uuid
+                                .clone()
+                                .map(|c| (c, Value::Null));
+                        }
                         crate::definition::RouterType::Switch => {
                             let (operand, _) = self.evaluate(session, idx, &router.operand);
                             input_text = operand.render();
@@ -77,6 +92,17 @@ impl Machine<'_, '_> {
                                     .map(|c| (c, Value::Null));
                             }
                         }
+                    }
+                }
+                // a Weni service action of this node failed: leave by the Failure
+                // category when the router has one, whatever its cases say
+                if self.failed_node.as_deref() == Some(node.uuid.as_str()) && !timed_out {
+                    if let Some(failure) = router
+                        .categories
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(super::actions::FAILURE))
+                    {
+                        chosen = Some((failure.uuid.clone(), Value::Null));
                     }
                 }
                 let Some((cat_uuid, matched)) = chosen else {

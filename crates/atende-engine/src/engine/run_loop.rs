@@ -177,6 +177,7 @@ impl<'a> Machine<'a, '_> {
                 exit_uuid: None,
                 uuid: None,
             });
+            self.failed_node = None;
             // a subflow starts once the node's other actions have run
             let mut child_flow: Option<(&'a Flow, bool)> = None;
             for action in &node.actions {

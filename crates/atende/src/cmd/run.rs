@@ -227,9 +227,31 @@ fn show(sprint: &Sprint, raw: bool) {
         match e.event_type {
             "msg_created" => {
                 let msg = e.field("msg").cloned().unwrap_or_default();
-                println!("bot> {}", msg["text"].as_str().unwrap_or_default());
+                let text = msg["text"].as_str().unwrap_or_default();
+                // WhatsApp's parts (Weni's send_whatsapp_msg), the way WhatsApp shows them
+                let whatsapp = &msg["whatsapp"];
+                match whatsapp.pointer("/header/text").and_then(Json::as_str) {
+                    Some(header) => println!("bot> *{header}*\n     {text}"),
+                    None => println!("bot> {text}"),
+                }
                 for a in msg["attachments"].as_array().into_iter().flatten() {
                     println!("     📎 {}", a.as_str().unwrap_or_default());
+                }
+                if let Some(footer) = whatsapp["footer"].as_str() {
+                    println!("     _{footer}_");
+                }
+                if let Some(button) = whatsapp.pointer("/list/button_text").and_then(Json::as_str) {
+                    println!("     ☰ {button}");
+                }
+                if let Some(cta) = whatsapp.get("cta_url") {
+                    println!(
+                        "     🔗 {}: {}",
+                        cta["display_text"].as_str().unwrap_or_default(),
+                        cta["url"].as_str().unwrap_or_default()
+                    );
+                }
+                if whatsapp["interaction_type"] == "location" {
+                    println!("     📍 (asks for your location)");
                 }
                 let qrs: Vec<&str> = msg["quick_replies"]
                     .as_array()

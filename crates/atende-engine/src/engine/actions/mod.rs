@@ -1,7 +1,8 @@
 //! The actions a node runs before it routes, one file per action type named by its wire
 //! name (`"type": "send_msg"` → `send_msg.rs`). `enter_flow` is not here: the run loop
-//! starts a subflow once the node's other actions have run. Types this engine does not
-//! run yet emit a `warning` event.
+//! starts a subflow once the node's other actions have run. Weni's service actions
+//! (`weni_services.rs`) warn and take the Failure exit; other types this engine does not
+//! run emit a `warning` event.
 
 mod add_contact_groups;
 mod add_contact_urn;
@@ -17,6 +18,7 @@ mod say_msg;
 mod send_broadcast;
 mod send_email;
 mod send_msg;
+mod send_whatsapp_msg;
 mod set_contact_channel;
 mod set_contact_field;
 mod set_contact_language;
@@ -27,10 +29,13 @@ mod set_run_local;
 mod set_run_result;
 mod start_session;
 mod transfer_airtime;
+mod weni_services;
 
 use serde_json::json;
 
-use crate::definition::action::{Action, ActionKind};
+pub(in crate::engine) use weni_services::FAILURE;
+
+use crate::definition::action::{Action, ActionKind, WENI_SERVICE_TYPES};
 use crate::definition::{Flow, Node};
 use crate::engine::Machine;
 use crate::session::Session;
@@ -46,6 +51,7 @@ impl Machine<'_, '_> {
     ) {
         match &action.kind {
             ActionKind::SendMsg(a) => self.send_msg(session, idx, flow, action, a),
+            ActionKind::SendWhatsappMsg(a) => self.send_whatsapp_msg(session, idx, flow, action, a),
             ActionKind::SetRunResult(a) => self.set_run_result(session, idx, node, a),
             ActionKind::SetContactName(a) => self.set_contact_name(session, idx, a),
             ActionKind::SetContactLanguage(a) => self.set_contact_language(session, idx, a),
@@ -70,6 +76,12 @@ impl Machine<'_, '_> {
             ActionKind::CallResthook(a) => self.call_resthook(session, idx, node, a),
             ActionKind::CallLlm(a) => self.call_llm(session, idx, a),
             ActionKind::TransferAirtime(a) => self.transfer_airtime(session, idx, node, a),
+            ActionKind::Unsupported {
+                action_type,
+                params,
+            } if WENI_SERVICE_TYPES.contains(&action_type.as_str()) => {
+                self.weni_service(session, idx, node, action_type, params)
+            }
             other => {
                 // Not run yet by this engine: say so and carry on, never refuse the flow.
                 self.event(

@@ -122,6 +122,27 @@ fn apply_template(template: &Json, translation: &Json, values: Vec<String>) -> T
     }
 }
 
+/// A message an action built, before it becomes a `msg_created` event.
+pub(super) struct OutgoingMsg {
+    pub text: String,
+    pub attachments: Vec<String>,
+    /// `(text, extra)`: the button's text and an optional line under it.
+    pub quick_replies: Vec<(String, Option<String>)>,
+    pub templating: Option<Json>,
+    pub locale: String,
+    /// Parts only some channels render, under their own key (`whatsapp`).
+    pub channel_extra: Option<(&'static str, Json)>,
+}
+
+/// The quick replies as written in an action: plain text (up to 14.x) or `{"text": …}`.
+pub(super) fn written_quick_replies(written: &[Json]) -> Vec<String> {
+    written
+        .iter()
+        .filter_map(|q| q.as_str().or_else(|| q.get("text")?.as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
 impl Machine<'_, '_> {
     pub(super) fn send_msg(
         &mut self,
@@ -134,8 +155,45 @@ impl Machine<'_, '_> {
         let text_template = self.translated(flow, action, "text", &a.text);
         let mut text = self.text(session, idx, &text_template);
         let (urn, channel) = self.route_for_contact();
+        let mut attachments = self.msg_attachments(session, idx, flow, action, &a.attachments);
+        let written = written_quick_replies(&a.quick_replies);
+        let mut quick_replies = self.msg_quick_replies(session, idx, flow, action, &written);
+        let mut locale = self.locale(flow, channel.as_ref());
+        let mut templating = None;
+        if let Some(t) = self.template_for(session, idx, a, channel.as_ref()) {
+            text = t.text;
+            if !t.quick_replies.is_empty() {
+                quick_replies = t.quick_replies;
+            }
+            if let Some(media) = t.attachments {
+                attachments = media;
+            }
+            locale = t.locale;
+            templating = Some(t.templating);
+        }
+        let msg = OutgoingMsg {
+            text,
+            attachments,
+            quick_replies: quick_replies.into_iter().map(|q| (q, None)).collect(),
+            templating,
+            locale,
+            channel_extra: None,
+        };
+        self.msg_created(urn, channel, msg);
+    }
+
+    /// An action's attachments (`content-type:url` templates), translated and
+    /// evaluated; the ones that evaluate to no attachment are reported and left out.
+    pub(super) fn msg_attachments(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        flow: &Flow,
+        action: &Action,
+        written: &[String],
+    ) -> Vec<String> {
         let mut attachments = Vec::new();
-        for att in self.translated_items(flow, action, "attachments", &a.attachments) {
+        for att in self.translated_items(flow, action, "attachments", written) {
             let t = self.text(session, idx, &att);
             if t.chars().count() > MAX_ATTACHMENT_CHARS {
                 self.event(
@@ -151,14 +209,21 @@ impl Machine<'_, '_> {
                 attachments.push(t);
             }
         }
-        let written: Vec<String> = a
-            .quick_replies
-            .iter()
-            .filter_map(|q| q.as_str().or_else(|| q.get("text")?.as_str()))
-            .map(str::to_owned)
-            .collect();
+        attachments
+    }
+
+    /// An action's quick replies, translated and evaluated; empty ones are reported and
+    /// left out.
+    pub(super) fn msg_quick_replies(
+        &mut self,
+        session: &Session,
+        idx: usize,
+        flow: &Flow,
+        action: &Action,
+        written: &[String],
+    ) -> Vec<String> {
         let mut quick_replies = Vec::new();
-        for qr in self.translated_items(flow, action, "quick_replies", &written) {
+        for qr in self.translated_items(flow, action, "quick_replies", written) {
             let t = self.text(session, idx, &qr);
             if t.is_empty() {
                 self.event(
@@ -169,20 +234,17 @@ impl Machine<'_, '_> {
                 quick_replies.push(t);
             }
         }
-        let mut locale = self.locale(flow, channel.as_ref());
-        let mut templating = None;
-        if let Some(t) = self.template_for(session, idx, a, channel.as_ref()) {
-            text = t.text;
-            if !t.quick_replies.is_empty() {
-                quick_replies = t.quick_replies;
-            }
-            if let Some(media) = t.attachments {
-                attachments = media;
-            }
-            locale = t.locale;
-            templating = Some(t.templating);
-        }
+        quick_replies
+    }
 
+    /// Emits `msg_created` for a message to the contact on `urn`/`channel` (marked
+    /// unsendable without a URN, or when the host's send check says so).
+    pub(super) fn msg_created(
+        &mut self,
+        urn: Option<String>,
+        channel: Option<Json>,
+        out: OutgoingMsg,
+    ) {
         let mut msg = Map::new();
         if let Some(u) = &urn {
             msg.insert("urn".into(), json!(u));
@@ -190,21 +252,31 @@ impl Machine<'_, '_> {
         if let Some(c) = &channel {
             msg.insert("channel".into(), c.clone());
         }
-        msg.insert("text".into(), json!(text));
-        if !attachments.is_empty() {
-            msg.insert("attachments".into(), json!(attachments));
+        msg.insert("text".into(), json!(out.text));
+        if !out.attachments.is_empty() {
+            msg.insert("attachments".into(), json!(out.attachments));
         }
-        if !quick_replies.is_empty() {
-            let qrs: Vec<Json> = quick_replies
+        if !out.quick_replies.is_empty() {
+            let qrs: Vec<Json> = out
+                .quick_replies
                 .iter()
-                .map(|q| json!({ "text": q, "type": "text" }))
+                .map(|(text, extra)| {
+                    let mut q = json!({ "text": text, "type": "text" });
+                    if let Some(e) = extra.as_ref().filter(|e| !e.is_empty()) {
+                        q["extra"] = json!(e);
+                    }
+                    q
+                })
                 .collect();
             msg.insert("quick_replies".into(), Json::Array(qrs));
         }
-        if let Some(t) = templating {
+        if let Some(t) = out.templating {
             msg.insert("templating".into(), t);
         }
-        msg.insert("locale".into(), json!(locale));
+        msg.insert("locale".into(), json!(out.locale));
+        if let Some((key, extra)) = out.channel_extra {
+            msg.insert(key.into(), extra);
+        }
         let mut msg = Json::Object(msg);
         let reason = match (&urn, self.services.send_check.as_deref_mut()) {
             (None, _) => Some("no_route".to_string()),
