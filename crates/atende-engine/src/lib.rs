@@ -15,3 +15,19 @@ pub mod modifiers;
 pub mod services;
 pub mod session;
 pub mod urns;
+
+/// The first `n` characters of `s`, borrowed (no per-character copying: results and
+/// webhook traces can be long).
+pub fn prefix_chars(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    // ASCII (the usual case) cuts at the byte index
+    if s.as_bytes()[..n].is_ascii() {
+        return &s[..n];
+    }
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -54,7 +54,7 @@ fn truncate_output(text: String) -> String {
     if text.len() <= MAX_TEMPLATE_CHARS || text.chars().count() <= MAX_TEMPLATE_CHARS {
         return text;
     }
-    let mut t: String = text.chars().take(MAX_TEMPLATE_CHARS - 3).collect();
+    let mut t = crate::prefix_chars(&text, MAX_TEMPLATE_CHARS - 3).to_string();
     t.push_str("...");
     t
 }

@@ -537,14 +537,30 @@ fn session_env(assets: &Assets, env: &Environment, contact: &Contact) -> Environ
 
 /// The country of the contact's first phone number (`tel:+1206…` → `US`).
 fn tel_country(contact: &Contact) -> Option<String> {
+    thread_local! {
+        // phone metadata parsing is costly and every message asks: remember the last number
+        static LAST: std::cell::RefCell<Option<(String, Option<String>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
     let tel = contact
         .urns
         .iter()
         .map(|u| crate::contact::urn_identity(u))
         .find_map(|u| u.strip_prefix("tel:"))?;
-    let parsed = phonenumber::parse(None, tel).ok()?;
-    let id = parsed.country().id()?;
-    Some(format!("{id:?}"))
+    if let Some(hit) = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(t, _)| t == tel)
+            .map(|(_, c)| c.clone())
+    }) {
+        return hit;
+    }
+    let country = phonenumber::parse(None, tel)
+        .ok()
+        .and_then(|p| p.country().id())
+        .map(|id| format!("{id:?}"));
+    LAST.with(|l| *l.borrow_mut() = Some((tel.to_string(), country.clone())));
+    country
 }
 
 struct Machine<'a, 's> {

@@ -320,7 +320,7 @@ impl<'a> Machine<'a, '_> {
         extra: Option<Json>,
     ) {
         // goflow keeps at most this many characters of a result's value
-        let value: String = value.chars().take(MAX_RESULT_VALUE_CHARS).collect();
+        let value = crate::prefix_chars(value, MAX_RESULT_VALUE_CHARS);
         let created_on = self.now();
         let mut r = json!({ "name": name, "value": value, "node_uuid": node_uuid, "created_on": created_on });
         if !category.is_empty() {

@@ -140,7 +140,7 @@ fn truncate_trace(text: &str) -> String {
     if text.chars().count() <= MAX_WEBHOOK_TRACE_CHARS {
         return text.to_string();
     }
-    let mut t: String = text.chars().take(MAX_WEBHOOK_TRACE_CHARS - 3).collect();
+    let mut t = crate::prefix_chars(text, MAX_WEBHOOK_TRACE_CHARS - 3).to_string();
     t.push_str("...");
     t
 }

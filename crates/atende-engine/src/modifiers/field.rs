@@ -39,7 +39,7 @@ impl Field {
             return false;
         };
         let limit = t.services.limits.max_field_chars;
-        let text: String = self.value.trim().chars().take(limit).collect();
+        let text = crate::prefix_chars(self.value.trim(), limit).to_string();
         let old = t.contact.fields.get(&def.key).cloned();
         let new = (!text.is_empty())
             .then(|| crate::engine::field_value(t.env, t.assets, t.contact, &def.key, &text));

@@ -24,7 +24,7 @@ impl Name {
 
     pub(super) fn apply(&self, t: &mut Target) -> bool {
         let limit = t.services.limits.max_name_chars;
-        let name: String = self.name.chars().take(limit).collect();
+        let name = crate::prefix_chars(&self.name, limit).to_string();
         if name == t.contact.name {
             return false;
         }

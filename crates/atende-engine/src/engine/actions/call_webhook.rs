@@ -50,7 +50,7 @@ impl Machine<'_, '_> {
         let url = self.text(session, idx, &a.url).trim().to_string();
         let Some(host) = webhook_host(&url) else {
             let shown = if url.chars().count() > MAX_SHOWN_URL_CHARS {
-                let cut: String = url.chars().take(MAX_SHOWN_URL_CHARS - 3).collect();
+                let cut = crate::prefix_chars(&url, MAX_SHOWN_URL_CHARS - 3);
                 format!("{cut}...")
             } else {
                 url.clone()
