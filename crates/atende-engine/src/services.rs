@@ -78,7 +78,7 @@ pub fn format_uuid(b: &[u8; 16]) -> String {
         out[j + 1] = HEX[usize::from(byte & 0x0f)];
         j += 2;
     }
-    out.iter().map(|&c| char::from(c)).collect()
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
 impl UuidSource for SeededUuids {
