@@ -81,7 +81,7 @@ pub fn format_time(ts: jiff::Timestamp) -> String {
     let mut nanos = dt.subsec_nanosecond() as u32;
     if nanos > 0 {
         let mut width = 9;
-        while nanos % 10 == 0 {
+        while nanos.is_multiple_of(10) {
             nanos /= 10;
             width -= 1;
         }
