@@ -165,10 +165,9 @@ pub fn replay(
     let first = session.clone();
     for resume in &case.resumes {
         if round_trip {
-            let text = serde_json::to_string(&session.to_json()).ok()?;
-            session =
-                atende_engine::session::Session::from_json(&serde_json::from_str(&text).ok()?)
-                    .ok()?;
+            // as the server persists it
+            let text = session.to_text();
+            session = atende_engine::session::Session::from_text(&text).ok()?;
         }
         engine::resume(
             &case.assets,

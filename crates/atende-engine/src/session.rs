@@ -167,7 +167,13 @@ impl Session {
         serde_json::from_value(json.clone()).map_err(|e| format!("session: {e}"))
     }
 
-    /// The session as indented JSON text (4 spaces), as sessions are persisted.
+    /// The session as compact JSON text, written straight from the struct (what the
+    /// server stores; read back with [`Session::from_text`]).
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The session as indented JSON text (4 spaces), as goflow persists sessions.
     pub fn to_pretty_text(&self) -> String {
         let mut out = Vec::new();
         let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");

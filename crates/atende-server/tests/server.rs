@@ -102,7 +102,14 @@ both!(
                 .post(format!("{}/chat/api/send", s.url))
                 .header("Content-Type", "application/json")
                 .body(body.to_string());
-            async move { req.send().await.unwrap().status().as_u16() }
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                if status != 202 {
+                    println!("send failed: {}", r.text().await.unwrap_or_default());
+                }
+                status
+            }
         };
         let (x, y) = tokio::join!(send(&a, "1", "m1"), send(&b, "x", "m2"));
         assert_eq!((x, y), (202, 202));

@@ -122,8 +122,9 @@ impl Store {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    // the timeout first: switching the journal mode may wait for a lock
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     Ok(())
                 })
@@ -155,7 +156,13 @@ impl Store {
             Backend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match self.backend {
+            // take SQLite's write lock now: a deferred transaction that reads first and
+            // upgrades later fails at once (SQLITE_BUSY) if another process wrote meanwhile,
+            // while BEGIN IMMEDIATE waits for the lock (busy_timeout)
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx { tx, _writer: guard })
     }
 

@@ -14,8 +14,9 @@ fn status_text(status: SessionStatus) -> String {
 }
 
 fn decode(row: &sqlx::any::AnyRow) -> Result<Session> {
-    let state = json_col(row, "state")?;
-    Session::from_json(&state).map_err(|why| StoreError::Corrupt {
+    let state: String = col(row, "state")?;
+    // from text, so result extras keep their JSON as written (goflow's @legacy_extra)
+    Session::from_text(&state).map_err(|why| StoreError::Corrupt {
         what: "sessions.state".into(),
         why,
     })
@@ -88,7 +89,7 @@ impl Tx {
         .bind(&session.uuid)
         .bind(&session.contact_uuid)
         .bind(status_text(session.status))
-        .bind(session.to_json().to_string())
+        .bind(session.to_text())
         .bind(time_text(now))
         .execute(&mut *self.tx)
         .await?;

@@ -52,6 +52,11 @@ pub struct Server {
 /// Starts an instance on `db` with the demo loaded. Workers are not started: tests
 /// drive the scheduler and the outbox themselves, so each step is deterministic.
 pub async fn start(db: &str) -> Server {
+    // warnings and errors show in a failing test's output
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_test_writer()
+        .try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config {

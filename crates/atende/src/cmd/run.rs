@@ -179,7 +179,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }),
         };
         // the session is persisted as JSON between sprints in the server; do the same
-        session = Session::from_json(&session.to_json()).map_err(anyhow::Error::msg)?;
+        session = Session::from_text(&session.to_text()).map_err(anyhow::Error::msg)?;
         let sprint = engine::resume(
             &assets,
             &env,
