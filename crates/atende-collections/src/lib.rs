@@ -12,34 +12,40 @@
 //!   borrowed from the line (no per-field allocation), UTF-8 or Latin-1 per line; a bad
 //!   row is a [`RowError`] and the parse goes on, a file that is not of the layout is a
 //!   [`FileError`].
+//! - **Samples** ([`sample`]): synthetic, valid, deterministic files for tests, demos and
+//!   benchmarks, consistent across layouts for the same seed.
 //!
-//! Pure: no clock, no global state; the only I/O is
+//! Pure: no clock (the sample generator takes "today"), no global state; the only I/O is
 //! reading what the caller hands in ([`Layouts::load_dir`] reads a folder of layouts).
 //! Persistence and business rules live in the importer on top of this crate.
 //!
 //! ```
-//! use atende_collections::{parse, Layouts, Value};
+//! use atende_collections::{parse, sample, Layouts};
+//! use jiff::civil::date;
 //!
 //! let layouts = Layouts::defaults();
-//! let (layout, info) = layouts.identify("20230804_153000_massiva_whatsapp.csv").unwrap();
-//! assert_eq!(info.date.to_string(), "2023-08-04");
+//! let (layout, info) = layouts.identify("20230804_021500_parc_528_out.528").unwrap();
+//! assert_eq!(info.portfolio_id.as_deref(), Some("528"));
 //!
-//! let file = "CONTRATO;TELEFONE;NOME;JORNADA\n000000000001;11987654321;Ana;jornada1\n";
-//! let summary = parse(layout, file.as_bytes(), |row| {
-//!     let row = row.expect("a valid row");
-//!     assert_eq!(row.get("jornada"), Some(Value::Text("jornada1")));
+//! let file = sample(layout, 100, 7, date(2023, 8, 4)).to_bytes();
+//! let mut contracts = 0;
+//! let summary = parse(layout, &file[..], |row| {
+//!     let row = row.expect("samples are valid");
+//!     if row.get("numero_parcela").is_some() { contracts += 1 }
 //! }).unwrap();
-//! assert_eq!((summary.rows, summary.rejected), (1, 0));
+//! assert_eq!((summary.rows, summary.rejected, contracts), (100, 0, 100));
 //! ```
 
 mod layout;
 mod parse;
 mod pattern;
+mod sample;
 mod value;
 
 pub use layout::{Field, Kind, Layout, LayoutError, Layouts, Record};
 pub use parse::{parse, FileError, Parser, Row, RowError, Summary, MAX_LINE_BYTES};
 pub use pattern::FileInfo;
+pub use sample::{sample, Sample};
 pub use value::Value;
 
 /// The CPF-or-CNPJ type of [`Value::Document`], re-exported from `atende-br`.

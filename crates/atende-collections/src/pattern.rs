@@ -235,6 +235,16 @@ impl DatePattern {
         };
         Some(date.to_datetime(time))
     }
+
+    /// Writes `dt` in this pattern, every part at its full width.
+    pub(crate) fn format(&self, dt: DateTime, out: &mut String) {
+        for t in &self.tokens {
+            match *t {
+                Token::Literal(c) => out.push(char::from(c)),
+                Token::Part(p) => push_part(out, p, dt),
+            }
+        }
+    }
 }
 
 fn push_part(out: &mut String, p: Part, dt: DateTime) {
@@ -479,6 +489,9 @@ mod tests {
             p.parse_datetime("2023-02-15 15:30").unwrap().to_string(),
             "2023-02-15T15:30:00"
         );
+        let mut s = String::new();
+        p.format(d("2023-02-05").at(7, 3, 0, 0), &mut s);
+        assert_eq!(s, "2023-02-05 07:03");
 
         assert!(DatePattern::new("MMAAAA").is_err());
         assert!(DatePattern::new("DD.MM.AAAA X").is_err());
