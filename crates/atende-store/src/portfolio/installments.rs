@@ -1,0 +1,167 @@
+//! Installments (parcelas file, R005): the bulk path, in multi-row statements.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{contract_arg, extra_text, opt_date_text, ImportContext, Installment, Outcome};
+use crate::{Result, Tx};
+
+/// Rows per multi-row statement: 500 rows of 8 values stay far below SQLite's (32766) and
+/// PostgreSQL's (65535) limits on bound values, and amortise a statement's round trip.
+pub const INSTALLMENT_BATCH: usize = 500;
+
+const COLUMNS: usize = 8;
+
+impl Tx {
+    /// Stores installments: a contract's first rows in this run replace the set earlier
+    /// runs wrote; a repeated (contract, number) keeps the last row. Returns the rows not
+    /// written (index into `rows`, [`Outcome::ContractNotFound`]). Pass many rows at once
+    /// (they are written [`INSTALLMENT_BATCH`] per statement), in file order.
+    pub async fn put_installments(
+        &mut self,
+        ctx: &ImportContext,
+        rows: &[Installment],
+    ) -> Result<Vec<(usize, Outcome)>> {
+        for r in rows {
+            contract_arg(&r.contract)?;
+        }
+        let mut refused = Vec::new();
+        for (n, chunk) in rows.chunks(INSTALLMENT_BATCH).enumerate() {
+            let first = n * INSTALLMENT_BATCH;
+            // PostgreSQL refuses to update one row twice in a statement: keep the last
+            let mut last = HashMap::with_capacity(chunk.len());
+            for (i, r) in chunk.iter().enumerate() {
+                last.insert((r.contract.trim(), r.number), i);
+            }
+            let keep: Vec<&Installment> = chunk
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| last[&(r.contract.trim(), r.number)] == *i)
+                .map(|(_, r)| r)
+                .collect();
+            self.delete_earlier_installments(ctx, &keep).await?;
+            let written = self.insert_installments(ctx, &keep).await?;
+            if written < keep.len() as u64 {
+                let known = self.known_contracts(ctx, &keep).await?;
+                refused.extend(
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| !known.contains(r.contract.trim()))
+                        .map(|(i, _)| (first + i, Outcome::ContractNotFound)),
+                );
+            }
+        }
+        Ok(refused)
+    }
+
+    /// One installment; see [`Tx::put_installments`].
+    pub async fn put_installment(
+        &mut self,
+        ctx: &ImportContext,
+        row: &Installment,
+    ) -> Result<Outcome> {
+        Ok(self
+            .put_installments(ctx, std::slice::from_ref(row))
+            .await?
+            .pop()
+            .map_or(Outcome::Applied, |(_, o)| o))
+    }
+
+    async fn delete_earlier_installments(
+        &mut self,
+        ctx: &ImportContext,
+        rows: &[&Installment],
+    ) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM installments WHERE workspace_id = $1 AND run_id <> $2 AND contract IN ({})",
+            placeholders(3, rows.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&ctx.workspace)
+            .bind(ctx.run_id);
+        for r in rows {
+            q = q.bind(r.contract.trim());
+        }
+        q.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn insert_installments(
+        &mut self,
+        ctx: &ImportContext,
+        rows: &[&Installment],
+    ) -> Result<u64> {
+        let mut values = String::with_capacity(rows.len() * 48);
+        for i in 0..rows.len() {
+            if i > 0 {
+                values.push_str(", ");
+            }
+            values.push('(');
+            values.push_str(&placeholders(3 + i * COLUMNS, COLUMNS));
+            values.push(')');
+        }
+        let sql = format!(
+            "INSERT INTO installments (workspace_id, contract, number, due_date, value_cents, balance_cents, days_late, status, extra, run_id)
+             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2
+             FROM (VALUES {values}) AS v
+             WHERE EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = $1 AND c.contract = v.column1)
+             ON CONFLICT (workspace_id, contract, number) DO UPDATE SET due_date = excluded.due_date,
+                value_cents = excluded.value_cents, balance_cents = excluded.balance_cents,
+                days_late = excluded.days_late, status = excluded.status, extra = excluded.extra,
+                run_id = excluded.run_id"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&ctx.workspace)
+            .bind(ctx.run_id);
+        for r in rows {
+            q = q
+                .bind(r.contract.trim())
+                .bind(r.number)
+                .bind(opt_date_text(r.due_date))
+                .bind(r.value_cents)
+                .bind(r.balance_cents)
+                .bind(r.days_late)
+                .bind(&r.status)
+                .bind(extra_text(&r.extra));
+        }
+        Ok(q.execute(&mut *self.tx).await?.rows_affected())
+    }
+
+    async fn known_contracts(
+        &mut self,
+        ctx: &ImportContext,
+        rows: &[&Installment],
+    ) -> Result<HashSet<String>> {
+        let sql = format!(
+            "SELECT contract FROM contracts WHERE workspace_id = $1 AND contract IN ({})",
+            placeholders(2, rows.len())
+        );
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&ctx.workspace);
+        for r in rows {
+            q = q.bind(r.contract.trim());
+        }
+        Ok(q.fetch_all(&mut *self.tx).await?.into_iter().collect())
+    }
+}
+
+/// `$from, $from+1, …` (`count` of them).
+pub(super) fn placeholders(from: usize, count: usize) -> String {
+    let mut s = String::with_capacity(count * 6);
+    for i in 0..count {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('$');
+        s.push_str(&(from + i).to_string());
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_count_from() {
+        assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(super::placeholders(1, 0), "");
+    }
+}
