@@ -4,7 +4,8 @@
 
 use sqlx::Executor;
 
-use super::{contract_arg, installments::placeholders, ContractStatus, ImportContext, Outcome};
+use super::batch::Params;
+use super::{contract_arg, ContractStatus, ImportContext, Outcome};
 use crate::{Backend, Result, StoreError, Tx};
 
 /// A batimento under way in a transaction, from [`Tx::begin_batimento`] to
@@ -82,30 +83,31 @@ impl Tx {
                 .iter()
                 .map(|c| contract_arg(c))
                 .collect::<Result<Vec<_>>>()?;
-            let list = placeholders(2, keys.len());
+            let mut p = Params::new(self.backend);
             let insert = format!(
                 "INSERT INTO batimento_seen (contract)
-                 SELECT c.contract FROM contracts c WHERE c.workspace_id = $1 AND c.contract IN ({list})
-                 ON CONFLICT (contract) DO NOTHING"
+                 SELECT c.contract FROM contracts c WHERE c.workspace_id = {} AND c.contract IN ({})
+                 ON CONFLICT (contract) DO NOTHING",
+                p.next(),
+                p.list(keys.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&ctx.workspace);
             for k in &keys {
                 q = q.bind(*k);
             }
             q.execute(&mut *self.tx).await?;
-            let values = (0..keys.len())
-                .map(|i| format!("(${})", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let mut p = Params::new(self.backend);
+            let values = p.rows(keys.len(), 1);
             let missing = format!(
                 "SELECT v.column1 FROM (VALUES {values}) AS v
-                 WHERE NOT EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = $1 AND c.contract = v.column1)"
+                 WHERE NOT EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = {} AND c.contract = v.column1)",
+                p.next()
             );
-            let mut q =
-                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(missing)).bind(&ctx.workspace);
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(missing));
             for k in &keys {
                 q = q.bind(*k);
             }
+            let q = q.bind(&ctx.workspace);
             let missing: std::collections::HashSet<String> =
                 q.fetch_all(&mut *self.tx).await?.into_iter().collect();
             for (i, k) in keys.iter().enumerate() {

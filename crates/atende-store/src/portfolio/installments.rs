@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::batch::Params;
 use super::{contract_arg, extra_text, opt_date_text, ImportContext, Installment, Outcome};
 use crate::{Result, Tx};
 
@@ -72,9 +73,12 @@ impl Tx {
         ctx: &ImportContext,
         rows: &[&Installment],
     ) -> Result<()> {
+        let mut p = Params::new(self.backend);
         let sql = format!(
-            "DELETE FROM installments WHERE workspace_id = $1 AND run_id <> $2 AND contract IN ({})",
-            placeholders(3, rows.len())
+            "DELETE FROM installments WHERE workspace_id = {} AND run_id <> {} AND contract IN ({})",
+            p.next(),
+            p.next(),
+            p.list(rows.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&ctx.workspace)
@@ -91,28 +95,23 @@ impl Tx {
         ctx: &ImportContext,
         rows: &[&Installment],
     ) -> Result<u64> {
-        let mut values = String::with_capacity(rows.len() * 48);
-        for i in 0..rows.len() {
-            if i > 0 {
-                values.push_str(", ");
-            }
-            values.push('(');
-            values.push_str(&placeholders(3 + i * COLUMNS, COLUMNS));
-            values.push(')');
-        }
+        let mut p = Params::new(self.backend);
+        // placeholders in the order of the text: run, the rows, workspace
+        let run = p.next();
+        let values = p.rows(rows.len(), COLUMNS);
+        let workspace = p.next();
         let sql = format!(
             "INSERT INTO installments (workspace_id, contract, number, due_date, value_cents, balance_cents, days_late, status, extra, run_id)
-             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2
+             SELECT c.workspace_id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, {run}
              FROM (VALUES {values}) AS v
-             WHERE EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = $1 AND c.contract = v.column1)
+             JOIN contracts c ON c.workspace_id = {workspace} AND c.contract = v.column1
+             WHERE true
              ON CONFLICT (workspace_id, contract, number) DO UPDATE SET due_date = excluded.due_date,
                 value_cents = excluded.value_cents, balance_cents = excluded.balance_cents,
                 days_late = excluded.days_late, status = excluded.status, extra = excluded.extra,
                 run_id = excluded.run_id"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&ctx.workspace)
-            .bind(ctx.run_id);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.run_id);
         for r in rows {
             q = q
                 .bind(r.contract.trim())
@@ -124,7 +123,10 @@ impl Tx {
                 .bind(&r.status)
                 .bind(extra_text(&r.extra));
         }
-        Ok(q.execute(&mut *self.tx).await?.rows_affected())
+        Ok(q.bind(&ctx.workspace)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
     }
 
     async fn known_contracts(
@@ -132,36 +134,16 @@ impl Tx {
         ctx: &ImportContext,
         rows: &[&Installment],
     ) -> Result<HashSet<String>> {
+        let mut p = Params::new(self.backend);
         let sql = format!(
-            "SELECT contract FROM contracts WHERE workspace_id = $1 AND contract IN ({})",
-            placeholders(2, rows.len())
+            "SELECT contract FROM contracts WHERE workspace_id = {} AND contract IN ({})",
+            p.next(),
+            p.list(rows.len())
         );
         let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&ctx.workspace);
         for r in rows {
             q = q.bind(r.contract.trim());
         }
         Ok(q.fetch_all(&mut *self.tx).await?.into_iter().collect())
-    }
-}
-
-/// `$from, $from+1, …` (`count` of them).
-pub(super) fn placeholders(from: usize, count: usize) -> String {
-    let mut s = String::with_capacity(count * 6);
-    for i in 0..count {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push('$');
-        s.push_str(&(from + i).to_string());
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_count_from() {
-        assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
-        assert_eq!(super::placeholders(1, 0), "");
     }
 }

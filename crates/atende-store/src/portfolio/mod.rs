@@ -76,6 +76,7 @@
 //! store's single writer for its whole length.
 
 mod agreements;
+mod batch;
 mod batimento;
 mod contact_data;
 mod contracts;
