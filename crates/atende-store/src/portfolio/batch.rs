@@ -40,9 +40,50 @@ impl Params {
     }
 }
 
+/// Sizes to cut `n` rows into: `max` while that many are left, then powers of two, so
+/// that however callers slice their rows, a statement has one of few shapes and stays in
+/// the connection's statement cache.
+pub(super) fn shapes(mut n: usize, max: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    while n >= max {
+        sizes.push(max);
+        n -= max;
+    }
+    let mut p = max.next_power_of_two();
+    while n > 0 {
+        while p > n {
+            p /= 2;
+        }
+        sizes.push(p);
+        n -= p;
+    }
+    sizes
+}
+
+/// `items` cut by [`shapes`].
+pub(super) fn pieces<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut at = 0;
+    shapes(items.len(), max)
+        .into_iter()
+        .map(|n| {
+            at += n;
+            &items[at - n..at]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn few_shapes() {
+        assert_eq!(shapes(1234, 500), [500, 500, 128, 64, 32, 8, 2]);
+        assert_eq!(shapes(500, 500), [500]);
+        assert_eq!(shapes(0, 500), Vec::<usize>::new());
+        assert_eq!(shapes(3, 500), [2, 1]);
+        assert_eq!(pieces(&[1, 2, 3], 2), [&[1, 2][..], &[3][..]]);
+    }
 
     #[test]
     fn placeholders_follow_the_text() {

@@ -4,7 +4,7 @@
 
 use sqlx::Executor;
 
-use super::batch::Params;
+use super::batch::{shapes, Params};
 use super::{contract_arg, ContractStatus, ImportContext, Outcome};
 use crate::{Backend, Result, StoreError, Tx};
 
@@ -78,7 +78,9 @@ impl Tx {
     ) -> Result<Vec<(usize, Outcome)>> {
         const BATCH: usize = 500;
         let mut refused = Vec::new();
-        for (n, chunk) in contracts.chunks(BATCH).enumerate() {
+        let mut first = 0;
+        for size in shapes(contracts.len(), BATCH) {
+            let chunk = &contracts[first..first + size];
             let keys = chunk
                 .iter()
                 .map(|c| contract_arg(c))
@@ -112,11 +114,12 @@ impl Tx {
                 q.fetch_all(&mut *self.tx).await?.into_iter().collect();
             for (i, k) in keys.iter().enumerate() {
                 if missing.contains(*k) {
-                    refused.push((n * BATCH + i, Outcome::ContractNotFound));
+                    refused.push((first + i, Outcome::ContractNotFound));
                 } else {
                     batimento.seen += 1;
                 }
             }
+            first += size;
         }
         Ok(refused)
     }

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::batch::Params;
+use super::batch::{shapes, Params};
 use super::{contract_arg, extra_text, opt_date_text, ImportContext, Installment, Outcome};
 use crate::{Result, Tx};
 
@@ -15,8 +15,8 @@ const COLUMNS: usize = 8;
 impl Tx {
     /// Stores installments: a contract's first rows in this run replace the set earlier
     /// runs wrote; a repeated (contract, number) keeps the last row. Returns the rows not
-    /// written (index into `rows`, [`Outcome::ContractNotFound`]). Pass many rows at once
-    /// (they are written [`INSTALLMENT_BATCH`] per statement), in file order.
+    /// written (index into `rows`, [`Outcome::ContractNotFound`]). Pass many rows at once,
+    /// in file order (thousands: they are written [`INSTALLMENT_BATCH`] per statement).
     pub async fn put_installments(
         &mut self,
         ctx: &ImportContext,
@@ -25,34 +25,39 @@ impl Tx {
         for r in rows {
             contract_arg(&r.contract)?;
         }
-        let mut refused = Vec::new();
-        for (n, chunk) in rows.chunks(INSTALLMENT_BATCH).enumerate() {
-            let first = n * INSTALLMENT_BATCH;
-            // PostgreSQL refuses to update one row twice in a statement: keep the last
-            let mut last = HashMap::with_capacity(chunk.len());
-            for (i, r) in chunk.iter().enumerate() {
-                last.insert((r.contract.trim(), r.number), i);
-            }
-            let keep: Vec<&Installment> = chunk
-                .iter()
-                .enumerate()
-                .filter(|(i, r)| last[&(r.contract.trim(), r.number)] == *i)
-                .map(|(_, r)| r)
-                .collect();
-            self.delete_earlier_installments(ctx, &keep).await?;
-            let written = self.insert_installments(ctx, &keep).await?;
-            if written < keep.len() as u64 {
-                let known = self.known_contracts(ctx, &keep).await?;
-                refused.extend(
-                    chunk
+        // PostgreSQL refuses to update one row twice in a statement: keep the last
+        let mut last = HashMap::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            last.insert((r.contract.trim(), r.number), i);
+        }
+        let keep: Vec<(usize, &Installment)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| last[&(r.contract.trim(), r.number)] == *i)
+            .collect();
+        let mut unknown = HashSet::new();
+        let mut at = 0;
+        for size in shapes(keep.len(), INSTALLMENT_BATCH) {
+            let piece: Vec<&Installment> = keep[at..at + size].iter().map(|(_, r)| *r).collect();
+            at += size;
+            self.delete_earlier_installments(ctx, &piece).await?;
+            let written = self.insert_installments(ctx, &piece).await?;
+            if written < size as u64 {
+                let known = self.known_contracts(ctx, &piece).await?;
+                unknown.extend(
+                    piece
                         .iter()
-                        .enumerate()
-                        .filter(|(_, r)| !known.contains(r.contract.trim()))
-                        .map(|(i, _)| (first + i, Outcome::ContractNotFound)),
+                        .map(|r| r.contract.trim())
+                        .filter(|c| !known.contains(*c)),
                 );
             }
         }
-        Ok(refused)
+        Ok(rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| unknown.contains(r.contract.trim()))
+            .map(|(i, _)| (i, Outcome::ContractNotFound))
+            .collect())
     }
 
     /// One installment; see [`Tx::put_installments`].
