@@ -47,7 +47,7 @@ CREATE TABLE contracts (
     modified_on TEXT NOT NULL,
     PRIMARY KEY (workspace_id, contract)
 );
-CREATE INDEX contracts_customer ON contracts (workspace_id, document);
+CREATE INDEX contracts_customer ON contracts (workspace_id, document, contract);
 CREATE INDEX contracts_portfolio ON contracts (workspace_id, portfolio, status);
 CREATE TABLE contract_status_history (
     workspace_id TEXT NOT NULL,

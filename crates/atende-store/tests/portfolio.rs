@@ -258,6 +258,191 @@ both!(remessa_creates_then_updates, |store: Store| async move {
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
 });
 
+/// Positions order lists; a batch may leave gaps between them, so compare ranks.
+fn ranked(mut v: CustomerView) -> CustomerView {
+    for (i, a) in v.addresses.iter_mut().enumerate() {
+        a.position = i as i64 + 1;
+    }
+    for (i, e) in v.emails.iter_mut().enumerate() {
+        e.position = i as i64 + 1;
+    }
+    for k in &mut v.contracts {
+        for (i, p) in k.phones.iter_mut().enumerate() {
+            p.position = i as i64 + 1;
+        }
+    }
+    v
+}
+
+both!(remessa_batch_equals_one_by_one, |store: Store| async move {
+    // the same days in two workspaces: record by record in one, in batches in the other
+    let at = now();
+    let days = [
+        date(2023, 8, 1),
+        date(2023, 8, 2),
+        date(2023, 8, 3),
+        date(2023, 8, 6),
+    ];
+    let day_records = |day: usize| -> Vec<RemessaRecord> {
+        let mut out = Vec::new();
+        for i in 0..30 {
+            // three customers, ten contracts each
+            let doc = [CPF_A, CPF_B, "00000000191"][i % 3];
+            let mut r = remessa(doc, &format!("K{i:02}"), "528");
+            r.name = format!("Cliente {} dia {day}", i % 3);
+            r.crm_id = (i == 4 && day == 0).then(|| "CRM-4".to_string());
+            r.phones.push(phone(
+                "21",
+                &format!("9{:08}", 1000 + i + day),
+                Some(day as i64),
+            ));
+            // a number repeated within the record
+            r.phones.push(NewPhone {
+                kind: "CELULAR".into(),
+                ..phone("11", "987654321", Some(7))
+            });
+            if day > 0 {
+                r.addresses.push(Address {
+                    street: format!("Rua {day}"),
+                    zip: "02002000".into(),
+                    ..Address::default()
+                });
+                r.emails.push(format!("c{}@dia{day}.com", i % 3));
+            }
+            out.push(r);
+        }
+        if day == 3 {
+            // a contract twice in one file: the second row wins
+            let mut again = remessa(CPF_A, "K00", "528");
+            again.product = "MOTOS".into();
+            out.push(again);
+        }
+        out
+    };
+    let mut outcomes: Vec<Vec<Vec<(usize, Outcome)>>> = vec![Vec::new(), Vec::new()];
+    for (w, ws) in ["one", "batch"].iter().enumerate() {
+        store.ensure_workspace(ws, ws).await.unwrap();
+        for (d, &day) in days.iter().enumerate() {
+            // run ids follow the same sequence in both workspaces
+            let mut tx = store.begin().await.unwrap();
+            let hash = content_hash(format!("{ws}{d}").as_bytes());
+            let RunStart::New(r) = tx
+                .begin_run(
+                    ws,
+                    &NewRun {
+                        file_name: "remessa",
+                        layout: "remessa",
+                        content_hash: &hash,
+                        file_date: day,
+                    },
+                    at,
+                )
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            let ctx = ImportContext::new(ws, r.id, day, at);
+            let records = day_records(d);
+            if d == 1 {
+                // between the files of day 0 and 1: K01 written off, K02 excluded
+                let _ = tx
+                    .write_off_agreement(
+                        &ctx,
+                        &Agreement {
+                            contract: "K01".into(),
+                            agreement_no: "1".into(),
+                            ..Agreement::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let _ = tx
+                    .exclude_contract(&ctx, "K02", ContractStatus::Excluded, "")
+                    .await
+                    .unwrap();
+            }
+            let out = if w == 0 {
+                let mut out = Vec::new();
+                for (i, r) in records.iter().enumerate() {
+                    let o = tx.upsert_remessa(&ctx, r).await.unwrap();
+                    if !o.is_applied() {
+                        out.push((i, o));
+                    }
+                }
+                out
+            } else {
+                // uneven slices, as an importer flushing a buffer might pass
+                let mut out = Vec::new();
+                let mut first = 0;
+                for size in [7, 1, 20, 100] {
+                    let end = (first + size).min(records.len());
+                    for (i, o) in tx
+                        .upsert_remessa_batch(&ctx, &records[first..end])
+                        .await
+                        .unwrap()
+                    {
+                        out.push((first + i, o));
+                    }
+                    first = end;
+                }
+                out
+            };
+            outcomes[w].push(out);
+            tx.commit().await.unwrap();
+        }
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    // K01 was blocked on day 1: refused on days 1 and 2, re-activated on day 3 (the 6th)
+    assert_eq!(
+        outcomes[0][1..3],
+        [
+            vec![(1, Outcome::PartialBlock { since: days[1] })],
+            vec![(1, Outcome::PartialBlock { since: days[1] })]
+        ]
+    );
+    assert!(outcomes[0][3].is_empty());
+    for doc in [CPF_A, CPF_B, "00000000191"] {
+        let one = store
+            .customer_by_document("one", doc)
+            .await
+            .unwrap()
+            .unwrap();
+        let batch = store
+            .customer_by_document("batch", doc)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ranked(one.clone()), ranked(batch), "{doc}");
+        if doc == CPF_B {
+            assert_eq!(one.crm_id, "CRM-4");
+        }
+        if doc == CPF_A {
+            assert_eq!(one.contracts[0].product, "MOTOS");
+            let k03 = one.contracts.iter().find(|k| k.contract == "K03").unwrap();
+            assert_eq!(
+                k03.phones[0].score,
+                Some(7),
+                "the repeated number's last score"
+            );
+            assert_eq!(one.addresses.len(), 4);
+            assert_eq!(one.emails.len(), 4);
+        }
+    }
+    let k02 = store
+        .customer_by_document("one", "00000000191")
+        .await
+        .unwrap()
+        .unwrap();
+    let k02 = k02.contracts.iter().find(|k| k.contract == "K02").unwrap();
+    assert_eq!(
+        k02.status,
+        ContractStatus::Active,
+        "re-activated the next day"
+    );
+    assert_eq!(k02.status_history.len(), 3);
+});
+
 both!(partial_block_day_2_vs_day_4, |store: Store| async move {
     let d0 = date(2023, 8, 1);
     load_remessa(
@@ -1166,6 +1351,138 @@ async fn bench_installments_sqlite() {
             "sqlite3 .import (same rows, same primary key): {bulk:.2?} = {:.0} rows/s; put_installments at {:.0}% of it",
             n / bulk.as_secs_f64(),
             100.0 * bulk.as_secs_f64() / ours.as_secs_f64()
+        ),
+        other => println!("SKIPPED sqlite3 .import baseline: {other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Micro-benchmark: remessa records (270 extra fields, 3 phones, an address and an
+/// e-mail each) through [`Tx::upsert_remessa`], first load and the next day's update,
+/// next to `sqlite3 .import` of the same records as 280-column CSV rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+#[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
+async fn bench_remessa_sqlite() {
+    const N: usize = 20_000;
+    let dir = std::env::temp_dir().join(format!("atende-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.join("store.db").display()))
+        .await
+        .unwrap();
+    store.ensure_workspace(WS, "bench").await.unwrap();
+    let records: Vec<RemessaRecord> = (0..N)
+        .map(|i| {
+            let mut r = remessa(
+                &format!("{:011}", 10_000_000_000u64 + i as u64),
+                &format!("{i:012}"),
+                "528",
+            );
+            r.extra = (0..270)
+                .map(|f| {
+                    (
+                        format!("CAMPO_{f:03}"),
+                        serde_json::json!(format!("valor {f} {i}")),
+                    )
+                })
+                .collect();
+            r.phones.push(phone("21", &format!("9{:08}", i), Some(500)));
+            r
+        })
+        .collect();
+    for (label, day) in [
+        ("first load", date(2023, 8, 1)),
+        ("next day", date(2023, 8, 2)),
+    ] {
+        let ctx = run(&store, label, day).await;
+        let started = std::time::Instant::now();
+        let mut tx = store.begin().await.unwrap();
+        for chunk in records.chunks(5_000) {
+            assert!(tx
+                .upsert_remessa_batch(&ctx, chunk)
+                .await
+                .unwrap()
+                .is_empty());
+        }
+        tx.commit().await.unwrap();
+        let t = started.elapsed();
+        println!(
+            "upsert_remessa_batch ({label}): {N} records in {t:.2?} = {:.0} records/s",
+            N as f64 / t.as_secs_f64()
+        );
+    }
+    let ctx = run(&store, "one by one", date(2023, 8, 3)).await;
+    let started = std::time::Instant::now();
+    let mut tx = store.begin().await.unwrap();
+    for r in &records[..5_000] {
+        assert!(tx.upsert_remessa(&ctx, r).await.unwrap().is_applied());
+    }
+    tx.commit().await.unwrap();
+    let t = started.elapsed();
+    println!(
+        "upsert_remessa (one record per call, next day): 5000 records in {t:.2?} = {:.0} records/s",
+        5_000.0 / t.as_secs_f64()
+    );
+    // the lookup of issue 7 on this base
+    let started = std::time::Instant::now();
+    let mut times = Vec::new();
+    for r in records.iter().step_by(20) {
+        let t = std::time::Instant::now();
+        assert!(store
+            .customer_by_document(WS, &r.document)
+            .await
+            .unwrap()
+            .is_some());
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "customer_by_document: {} lookups in {:.2?}, p50 {:.2?}, p99 {:.2?}",
+        times.len(),
+        started.elapsed(),
+        times[times.len() / 2],
+        times[times.len() * 99 / 100]
+    );
+    let csv = dir.join("remessa.csv");
+    let mut text = String::new();
+    for r in &records {
+        let mut fields = vec![
+            r.document.clone(),
+            r.name.clone(),
+            r.contract.clone(),
+            r.portfolio.clone(),
+        ];
+        fields.extend(r.extra.values().map(|v| v.as_str().unwrap().to_string()));
+        fields.extend(r.phones.iter().map(|p| format!("{}{}", p.ddd, p.number)));
+        fields.push(r.addresses[0].street.clone());
+        fields.push(r.emails[0].clone());
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    let columns = text.lines().next().unwrap().split(',').count();
+    std::fs::write(&csv, text).unwrap();
+    let cols: Vec<String> = (0..columns).map(|c| format!("c{c} TEXT")).collect();
+    let script = format!(
+        "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\nCREATE TABLE remessa ({}, PRIMARY KEY (c2));\n.import --csv {} remessa\n",
+        cols.join(", "),
+        csv.display()
+    );
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("sqlite3")
+        .arg(dir.join("import.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes())?;
+            child.wait()
+        });
+    let bulk = started.elapsed();
+    match status {
+        Ok(s) if s.success() => println!(
+            "sqlite3 .import ({columns} columns): {bulk:.2?} = {:.0} records/s",
+            N as f64 / bulk.as_secs_f64()
         ),
         other => println!("SKIPPED sqlite3 .import baseline: {other:?}"),
     }

@@ -81,7 +81,7 @@ pub(super) fn check_phones(phones: &[NewPhone]) -> Result<Vec<NewPhone>> {
 }
 
 /// Lower-case words of the parts that tell two addresses apart.
-fn address_key(a: &Address) -> String {
+pub(super) fn address_key(a: &Address) -> String {
     let words = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()

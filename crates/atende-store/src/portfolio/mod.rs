@@ -29,7 +29,7 @@
 //!
 //! # Rules
 //!
-//! - **Remessa** ([`Tx::upsert_remessa`], R004, R020): creates or updates the customer and
+//! - **Remessa** ([`Tx::upsert_remessa_batch`], R004, R020): creates or updates the customer and
 //!   the contract (status `ATIVO`) and merges the record's addresses, phones and e-mails. A
 //!   contract in `BLOQUEIO PARCIAL` whose status is less than [`PARTIAL_BLOCK_DAYS`] days
 //!   older than the file's date is left untouched, customer included, and the method
@@ -67,6 +67,15 @@
 //!   that was rejected or never finished) makes a new run. A unique index over imported
 //!   runs makes a racing second import of the same file fail at `finish_run`.
 //!
+//! # Speed
+//!
+//! Each statement costs a round trip to the database (tens of microseconds through sqlx
+//! on SQLite), so the big files have bulk paths that take many rows per call and write
+//! them in multi-row statements of up to 500 rows: [`Tx::upsert_remessa_batch`],
+//! [`Tx::put_installments`], [`Tx::batimento_rows`]; the one-row methods are the same
+//! code with one row. Pass thousands of rows per call. Positions (`position` of phones,
+//! addresses, e-mails) order a list; a batch may leave gaps between them.
+//!
 //! # Transactions
 //!
 //! The importer runs one file in one [`Tx`] (all or nothing, issue 6 item 5): a file
@@ -84,6 +93,7 @@ mod enrichment;
 mod installments;
 mod lookup;
 mod marks;
+mod remessa;
 mod runs;
 
 use contact_data::check_phone;
@@ -91,6 +101,8 @@ use contact_data::check_phone;
 use jiff::civil::Date;
 use serde_json::{Map, Value as Json};
 
+#[cfg(doc)]
+use crate::Tx;
 use crate::{time_text, Result, StoreError};
 
 pub use batimento::{Batimento, BatimentoSummary};
@@ -98,6 +110,7 @@ pub use installments::INSTALLMENT_BATCH;
 pub use lookup::{
     ContractView, CustomerView, Email, MassAction, Phone, StatusChange, StoredAddress,
 };
+pub use remessa::REMESSA_BATCH;
 pub use runs::{content_hash, ImportError, ImportRun, NewRun, RunCounts, RunStart, RunStatus};
 
 /// Free-form fields of a record, kept as a JSON object.
