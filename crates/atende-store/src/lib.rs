@@ -18,6 +18,7 @@ pub mod fires;
 pub mod flows;
 pub mod messages;
 pub mod migrations;
+pub mod portfolio;
 pub mod sessions;
 pub mod tokens;
 pub mod webhooks;
@@ -163,7 +164,11 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx { tx, _writer: guard })
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+            _writer: guard,
+        })
     }
 
     /// Whether the database answers (for `/healthz`).
@@ -233,6 +238,7 @@ impl Store {
 /// [`Tx::commit`], it rolls back.
 pub struct Tx {
     tx: sqlx::Transaction<'static, Any>,
+    backend: Backend,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 

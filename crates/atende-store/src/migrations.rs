@@ -7,8 +7,218 @@ use sqlx::Executor;
 use crate::{Backend, Store, StoreError};
 
 /// `(version, name, statements)`; append only, never edit a shipped migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial schema", V1), (2, "scheduled triggers", V2)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial schema", V1),
+    (2, "scheduled triggers", V2),
+    (3, "collections portfolio", V3),
+];
+
+/// The collections portfolio (see [`crate::portfolio`] for the rules). Money is BIGINT
+/// cents (`*_cents`), rates are TEXT decimals (`1.66` = 1.66 %), dates are `YYYY-MM-DD`
+/// text, times fixed-width UTC text, free-form remittance fields JSON text (`extra`).
+/// Child rows are keyed by the natural key of their parent (document, contract), so the
+/// per-row writes of an import never look an id up.
+const V3: &str = r#"
+CREATE TABLE customers (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    document TEXT NOT NULL,
+    person_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    crm_id TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, document)
+);
+CREATE INDEX customers_crm ON customers (workspace_id, crm_id);
+CREATE TABLE contracts (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    contract TEXT NOT NULL,
+    document TEXT NOT NULL,
+    portfolio TEXT NOT NULL,
+    product TEXT NOT NULL,
+    days_late BIGINT,
+    installment_value_cents BIGINT,
+    extra TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_since TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, contract)
+);
+CREATE INDEX contracts_customer ON contracts (workspace_id, document, contract);
+CREATE INDEX contracts_portfolio ON contracts (workspace_id, portfolio, status);
+CREATE TABLE contract_status_history (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    status_since TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    run_id BIGINT,
+    changed_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, version)
+);
+CREATE TABLE installments (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    number BIGINT NOT NULL,
+    due_date TEXT,
+    value_cents BIGINT,
+    balance_cents BIGINT,
+    days_late BIGINT,
+    status TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, number)
+);
+CREATE TABLE guarantees (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    make TEXT NOT NULL,
+    model TEXT NOT NULL,
+    manufacture_year BIGINT,
+    model_year BIGINT,
+    plate TEXT NOT NULL,
+    chassis TEXT NOT NULL,
+    renavam TEXT NOT NULL,
+    color TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, seq)
+);
+CREATE TABLE customer_addresses (
+    workspace_id TEXT NOT NULL,
+    document TEXT NOT NULL,
+    address_key TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    street TEXT NOT NULL,
+    number TEXT NOT NULL,
+    complement TEXT NOT NULL,
+    district TEXT NOT NULL,
+    city TEXT NOT NULL,
+    state TEXT NOT NULL,
+    zip TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, document, address_key)
+);
+CREATE TABLE contract_phones (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    ddd TEXT NOT NULL,
+    number TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    score BIGINT,
+    origin TEXT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, ddd, number)
+);
+CREATE INDEX contract_phones_number ON contract_phones (workspace_id, ddd, number);
+CREATE TABLE customer_emails (
+    workspace_id TEXT NOT NULL,
+    document TEXT NOT NULL,
+    email TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    origin TEXT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, document, email)
+);
+CREATE TABLE refin_offers (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    delay_band TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    overdue_installments BIGINT,
+    upcoming_installments BIGINT,
+    open_installments BIGINT,
+    original_plan BIGINT,
+    original_installment_cents BIGINT,
+    down_payment_cents BIGINT,
+    refin_plan BIGINT,
+    refin_installments BIGINT,
+    refin_installment_cents BIGINT,
+    total_refinanced_cents BIGINT,
+    monthly_interest TEXT,
+    annual_cet TEXT,
+    first_due_date TEXT,
+    last_due_date TEXT,
+    agency TEXT NOT NULL,
+    priority BIGINT,
+    extra TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, seq)
+);
+CREATE TABLE agreements (
+    workspace_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    agreement_no TEXT NOT NULL,
+    installment_no BIGINT NOT NULL,
+    document TEXT NOT NULL,
+    due_date TEXT,
+    amount_cents BIGINT,
+    total_debt_cents BIGINT,
+    written_off_on TEXT,
+    reason TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, contract, agreement_no, installment_no)
+);
+CREATE TABLE mass_actions (
+    workspace_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    document TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    address TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    sent_on TEXT,
+    message TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    result TEXT NOT NULL,
+    run_id BIGINT,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX mass_actions_customer ON mass_actions (workspace_id, document);
+CREATE TABLE import_runs (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id BIGINT NOT NULL,
+    file_name TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    file_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_imported BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    message TEXT NOT NULL,
+    started_on TEXT NOT NULL,
+    finished_on TEXT,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX import_runs_imported ON import_runs (workspace_id, file_name, content_hash) WHERE status = 'imported';
+CREATE TABLE import_errors (
+    workspace_id TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    line BIGINT NOT NULL,
+    field TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, run_id, seq)
+)
+"#;
 
 const V2: &str = r#"
 ALTER TABLE triggers ADD COLUMN schedule TEXT NOT NULL DEFAULT ''
