@@ -1488,3 +1488,71 @@ async fn bench_remessa_sqlite() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Micro-benchmark: a batimento of 200,000 contracts (180,000 listed, 20,000 written
+/// off) on SQLite, rows through [`Tx::batimento_rows`] then the set-based write-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+#[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
+async fn bench_batimento_sqlite() {
+    const N: usize = 200_000;
+    let dir = std::env::temp_dir().join(format!("atende-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.join("store.db").display()))
+        .await
+        .unwrap();
+    store.ensure_workspace(WS, "bench").await.unwrap();
+    let ctx = run(&store, "remessa", date(2023, 8, 1)).await;
+    let mut tx = store.begin().await.unwrap();
+    let records: Vec<RemessaRecord> = (0..N)
+        .map(|i| RemessaRecord {
+            document: format!("{:011}", 10_000_000_000u64 + (i / 2) as u64),
+            name: "Cliente".into(),
+            contract: format!("{i:012}"),
+            portfolio: "528".into(),
+            ..RemessaRecord::default()
+        })
+        .collect();
+    for chunk in records.chunks(10_000) {
+        assert!(tx
+            .upsert_remessa_batch(&ctx, chunk)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    tx.commit().await.unwrap();
+    let listed: Vec<&str> = records
+        .iter()
+        .filter(|r| !r.contract.ends_with('7'))
+        .map(|r| r.contract.as_str())
+        .collect();
+    let ctx = run(
+        &store,
+        "bat_carteira_veic_02082023_528.csv",
+        date(2023, 8, 2),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let mut tx = store.begin().await.unwrap();
+    let mut b = tx.begin_batimento("528").await.unwrap();
+    for chunk in listed.chunks(10_000) {
+        assert!(tx
+            .batimento_rows(&ctx, &mut b, chunk)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    let rows = started.elapsed();
+    let summary = tx.finish_batimento(&ctx, b).await.unwrap();
+    tx.commit().await.unwrap();
+    let total = started.elapsed();
+    assert_eq!(summary.written_off, (N / 10) as u64);
+    println!(
+        "batimento: {} rows in {rows:.2?} ({:.0} rows/s), write-off of {} contracts in {:.2?}, {total:.2?} in all",
+        listed.len(),
+        listed.len() as f64 / rows.as_secs_f64(),
+        summary.written_off,
+        total - rows
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
