@@ -1,0 +1,359 @@
+//! Parsed rows → portfolio records, by the layouts' standard field names
+//! (`crates/atende-collections/layouts/README.md`), so a replaced layout keeps working as
+//! long as it names its fields the same way.
+
+use atende_collections::rust_decimal::prelude::ToPrimitive;
+use atende_collections::rust_decimal::Decimal;
+use atende_collections::{Row, Value};
+use atende_store::portfolio::{
+    Address, Agreement, Extra, Guarantee, Installment, NewPhone, RefinOffer, RemessaRecord,
+};
+use jiff::civil::Date;
+use serde_json::Value as Json;
+
+/// Text of a field (`""` when empty or absent).
+pub fn text(row: &Row<'_>, name: &str) -> String {
+    match row.get(name) {
+        Some(Value::Empty) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// A field as an integer (integer, or a decimal with no fraction, or digits in text).
+pub fn int(row: &Row<'_>, name: &str) -> Option<i64> {
+    match row.get(name)? {
+        Value::Integer(n) => Some(n),
+        Value::Decimal(d) => d.trunc().to_i64(),
+        Value::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A money field in cents.
+pub fn cents(row: &Row<'_>, name: &str) -> Option<i64> {
+    match row.get(name)? {
+        Value::Decimal(d) => (d * Decimal::from(100)).round().to_i64(),
+        Value::Integer(n) => n.checked_mul(100),
+        _ => None,
+    }
+}
+
+/// A rate kept as decimal text with a dot (`1.66`).
+pub fn rate(row: &Row<'_>, name: &str) -> Option<String> {
+    match row.get(name)? {
+        Value::Decimal(d) => Some(d.normalize().to_string()),
+        Value::Integer(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub fn date(row: &Row<'_>, name: &str) -> Option<Date> {
+    match row.get(name)? {
+        Value::Date(d) => Some(d),
+        Value::DateTime(dt) => Some(dt.date()),
+        _ => None,
+    }
+}
+
+/// The CPF/CNPJ of a `document` field, normalised.
+pub fn document(row: &Row<'_>, name: &str) -> Option<String> {
+    match row.get(name)? {
+        Value::Document(d) => Some(d.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// `(DDD, number)` of a `phone` field.
+pub fn phone(row: &Row<'_>, name: &str) -> Option<(String, String)> {
+    match row.get(name)? {
+        Value::Phone(p) => {
+            let national = p.national();
+            Some((national[..2].to_string(), national[2..].to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Every non-empty field not in `used`, as JSON (the remittance's other columns, kept).
+pub fn extra(row: &Row<'_>, used: &[&str]) -> Extra {
+    let mut out = Extra::new();
+    for (field, value) in row.record().fields().iter().zip(row.values()) {
+        if used.contains(&field.name()) || value.is_empty() || field.name() == "tipo_registro" {
+            continue;
+        }
+        let json = match value {
+            Value::Integer(n) => Json::from(n),
+            Value::Decimal(d) => Json::String(d.normalize().to_string()),
+            v => Json::String(v.to_string()),
+        };
+        out.insert(field.name().to_string(), json);
+    }
+    out
+}
+
+const REMESSA_USED: &[&str] = &[
+    "cpf_cnpj",
+    "nome_cliente",
+    "id_crm",
+    "numero_contrato",
+    "carteira",
+    "produto",
+    "dias_atraso",
+    "valor_parcela",
+];
+
+/// The remessa's customer, contract, addresses, phones and e-mails.
+pub fn remessa(row: &Row<'_>, portfolio: &str) -> Result<RemessaRecord, (String, String)> {
+    let document = document(row, "cpf_cnpj")
+        .ok_or_else(|| ("cpf_cnpj".to_string(), "CPF/CNPJ missing".to_string()))?;
+    let contract = text(row, "numero_contrato");
+    if contract.is_empty() {
+        return Err(("numero_contrato".into(), "contract number missing".into()));
+    }
+    let mut used: Vec<&str> = REMESSA_USED.to_vec();
+    let mut addresses = Vec::new();
+    let mut address_fields = Vec::new();
+    for n in 1..=9 {
+        let f = |s: &str| format!("endereco_{n}_{s}");
+        if row.record().field(&f("logradouro")).is_none() {
+            break;
+        }
+        let a = Address {
+            kind: text(row, &f("tipo")),
+            street: text(row, &f("logradouro")),
+            number: text(row, &f("numero")),
+            complement: text(row, &f("complemento")),
+            district: text(row, &f("bairro")),
+            city: text(row, &f("cidade")),
+            state: text(row, &f("uf")),
+            zip: text(row, &f("cep")),
+        };
+        for s in [
+            "tipo",
+            "logradouro",
+            "numero",
+            "complemento",
+            "bairro",
+            "cidade",
+            "uf",
+            "cep",
+        ] {
+            address_fields.push(f(s));
+        }
+        if !a.street.is_empty() {
+            addresses.push(a);
+        }
+    }
+    let mut phones = Vec::new();
+    let mut phone_fields = Vec::new();
+    for n in 1..=20 {
+        let name = format!("telefone_{n}");
+        if row.record().field(&name).is_none() {
+            break;
+        }
+        if let Some((ddd, number)) = phone(row, &name) {
+            phones.push(NewPhone {
+                ddd,
+                number,
+                kind: text(row, &format!("telefone_{n}_tipo")),
+                score: int(row, &format!("score_{n}")),
+            });
+        }
+        phone_fields.extend([name.clone(), format!("{name}_tipo"), format!("score_{n}")]);
+    }
+    let mut emails = Vec::new();
+    let mut email_fields = Vec::new();
+    for n in 1..=9 {
+        let name = format!("email_{n}");
+        if row.record().field(&name).is_none() {
+            break;
+        }
+        let e = text(row, &name);
+        if !e.is_empty() {
+            emails.push(e.to_lowercase());
+        }
+        email_fields.push(name);
+    }
+    used.extend(address_fields.iter().map(String::as_str));
+    used.extend(phone_fields.iter().map(String::as_str));
+    used.extend(email_fields.iter().map(String::as_str));
+    let carteira = text(row, "carteira");
+    Ok(RemessaRecord {
+        document,
+        name: text(row, "nome_cliente"),
+        crm_id: Some(text(row, "id_crm")).filter(|s| !s.is_empty()),
+        contract,
+        portfolio: if carteira.is_empty() {
+            portfolio.to_string()
+        } else {
+            carteira
+        },
+        product: text(row, "produto"),
+        days_late: int(row, "dias_atraso"),
+        installment_value_cents: cents(row, "valor_parcela"),
+        extra: extra(row, &used),
+        addresses,
+        phones,
+        emails,
+    })
+}
+
+pub fn installment(row: &Row<'_>) -> Installment {
+    const USED: &[&str] = &[
+        "numero_contrato",
+        "numero_parcela",
+        "data_vencimento",
+        "valor_parcela",
+        "valor_atualizado",
+        "dias_atraso",
+        "situacao",
+    ];
+    Installment {
+        contract: text(row, "numero_contrato"),
+        number: int(row, "numero_parcela").unwrap_or_default(),
+        due_date: date(row, "data_vencimento"),
+        value_cents: cents(row, "valor_parcela"),
+        balance_cents: cents(row, "valor_atualizado"),
+        days_late: int(row, "dias_atraso"),
+        status: text(row, "situacao"),
+        extra: extra(row, USED),
+    }
+}
+
+/// A garantias record: type 1 is the financed vehicle; types 2 (lien) and 3 (guarantor)
+/// are kept as guarantees of their own kind with their fields in `extra`.
+pub fn guarantee(row: &Row<'_>, seq: i64) -> Guarantee {
+    let kind = match row.record_type {
+        Some("1") | None => "veiculo",
+        Some("2") => "gravame",
+        Some("3") => "garantidor",
+        Some(_) => "outro",
+    };
+    const USED: &[&str] = &[
+        "numero_contrato",
+        "marca",
+        "modelo",
+        "ano_fabricacao",
+        "ano_modelo",
+        "placa",
+        "chassi",
+        "renavam",
+        "cor",
+    ];
+    Guarantee {
+        contract: text(row, "numero_contrato"),
+        seq,
+        kind: kind.into(),
+        make: text(row, "marca"),
+        model: text(row, "modelo"),
+        manufacture_year: int(row, "ano_fabricacao"),
+        model_year: int(row, "ano_modelo"),
+        plate: text(row, "placa"),
+        chassis: text(row, "chassi"),
+        renavam: text(row, "renavam"),
+        color: text(row, "cor"),
+        extra: extra(row, USED),
+    }
+}
+
+pub fn refin(row: &Row<'_>) -> RefinOffer {
+    const USED: &[&str] = &[
+        "numero_contrato",
+        "faixa_atraso",
+        "collection",
+        "qtd_parcelas_vencidas",
+        "qtd_parcelas_vencer",
+        "qtd_parcelas_aberto",
+        "plano_original",
+        "parcela_original",
+        "entrada_refin",
+        "plano_refin",
+        "qtd_parc_refin",
+        "parcela_refin",
+        "total_refinanciado",
+        "juro_mensal",
+        "cet_anual",
+        "venc_primeira_parcela",
+        "venc_ult_parcela",
+        "escob",
+        "prioridade",
+    ];
+    RefinOffer {
+        contract: text(row, "numero_contrato"),
+        delay_band: text(row, "faixa_atraso"),
+        collection: text(row, "collection"),
+        overdue_installments: int(row, "qtd_parcelas_vencidas"),
+        upcoming_installments: int(row, "qtd_parcelas_vencer"),
+        open_installments: int(row, "qtd_parcelas_aberto"),
+        original_plan: int(row, "plano_original"),
+        original_installment_cents: cents(row, "parcela_original"),
+        down_payment_cents: cents(row, "entrada_refin"),
+        refin_plan: int(row, "plano_refin"),
+        refin_installments: int(row, "qtd_parc_refin"),
+        refin_installment_cents: cents(row, "parcela_refin"),
+        total_refinanced_cents: cents(row, "total_refinanciado"),
+        monthly_interest: rate(row, "juro_mensal"),
+        annual_cet: rate(row, "cet_anual"),
+        first_due_date: date(row, "venc_primeira_parcela"),
+        last_due_date: date(row, "venc_ult_parcela"),
+        agency: text(row, "escob"),
+        priority: int(row, "prioridade"),
+        extra: extra(row, USED),
+    }
+}
+
+/// An agreement row (baixa: open agreements; acordos baixados: settled ones).
+pub fn agreement(row: &Row<'_>, settled: bool) -> Agreement {
+    const USED: &[&str] = &[
+        "numero_contrato",
+        "numero_acordo",
+        "numero_parcela",
+        "cpf_cnpj",
+        "data_vencimento",
+        "valor_parcela",
+        "valor_movimento",
+        "total_divida",
+        "valor_acordo",
+        "data_movimento",
+        "data_pagamento",
+        "motivo",
+    ];
+    let amount = cents(row, "valor_movimento").or_else(|| cents(row, "valor_parcela"));
+    let written_off = if settled {
+        date(row, "data_movimento")
+    } else {
+        date(row, "data_pagamento")
+    };
+    Agreement {
+        contract: text(row, "numero_contrato"),
+        agreement_no: text(row, "numero_acordo"),
+        installment_no: int(row, "numero_parcela").unwrap_or_default(),
+        document: document(row, "cpf_cnpj").unwrap_or_default(),
+        due_date: date(row, "data_vencimento"),
+        amount_cents: amount,
+        total_debt_cents: cents(row, "total_divida").or_else(|| cents(row, "valor_acordo")),
+        written_off_on: written_off,
+        reason: text(row, "motivo"),
+        extra: extra(row, USED),
+    }
+}
+
+/// The telefones file's phones with their scores.
+pub fn enrichment_phones(row: &Row<'_>) -> Vec<NewPhone> {
+    (1..=3)
+        .filter_map(|n| {
+            let (ddd, number) = phone(row, &format!("telefone_{n}"))?;
+            let score = match row.get(&format!("score_{n}")) {
+                Some(Value::Decimal(d)) => d.round().to_i64(),
+                Some(Value::Integer(i)) => Some(i),
+                _ => None,
+            };
+            Some(NewPhone {
+                ddd,
+                number,
+                kind: String::new(),
+                score,
+            })
+        })
+        .collect()
+}
