@@ -30,6 +30,13 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Import a RapidPro/TextIt/Weni export file into a workspace.
     Import(cmd::serve::ImportArgs),
+    /// The collections hub's creditor files: import, layouts, samples, runs, pick-up.
+    Collections {
+        #[command(flatten)]
+        common: cmd::collections::Common,
+        #[command(subcommand)]
+        command: cmd::collections::CollectionsCommand,
+    },
     /// Brazilian documents and payments: CPF, CNPJ, boleto, Pix, phones.
     #[command(subcommand)]
     Br(cmd::br::BrCommand),
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Serve(args) => cmd::serve::serve(args),
         Command::Import(args) => cmd::serve::import(args),
+        Command::Collections { common, command } => cmd::collections::run(common, command),
     };
     match result {
         Ok(code) => code,
