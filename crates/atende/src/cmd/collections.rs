@@ -186,7 +186,7 @@ pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCo
     })
 }
 
-fn ftp_config(url: &str) -> anyhow::Result<FtpConfig> {
+pub fn ftp_config(url: &str) -> anyhow::Result<FtpConfig> {
     let rest = url
         .strip_prefix("ftp://")
         .context("--ftp must start with ftp://")?;

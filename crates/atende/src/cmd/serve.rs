@@ -33,6 +33,26 @@ pub struct ServeArgs {
     /// Do not load the demo workspace.
     #[arg(long)]
     pub no_demo: bool,
+    /// Collections hub: pick creditor files up from this folder.
+    #[arg(
+        long,
+        env = "ATENDE_COLLECTIONS_INBOX",
+        conflicts_with = "collections_ftp"
+    )]
+    pub collections_inbox: Option<PathBuf>,
+    /// Collections hub: pick creditor files up from `ftp://user@host[:port]/dir`
+    /// (password in ATENDE_FTP_PASSWORD).
+    #[arg(long, env = "ATENDE_COLLECTIONS_FTP")]
+    pub collections_ftp: Option<String>,
+    /// The workspace the collections files belong to.
+    #[arg(long, env = "ATENDE_COLLECTIONS_WORKSPACE", default_value = "demo")]
+    pub collections_workspace: String,
+    /// Seconds between two polls of the collections source.
+    #[arg(long, env = "ATENDE_COLLECTIONS_EVERY", default_value_t = 60)]
+    pub collections_every: u64,
+    /// A folder of layout files replacing or adding to the built-in ones.
+    #[arg(long, env = "ATENDE_LAYOUTS")]
+    pub layouts: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -53,7 +73,22 @@ impl ServeArgs {
         if let Ok(url) = reqwest_free_host(&public_url) {
             allow.push(url);
         }
+        let source = match (&self.collections_inbox, &self.collections_ftp) {
+            (Some(dir), _) => Some(atende_server::CollectionsSource::Inbox(dir.clone())),
+            (None, Some(url)) => super::collections::ftp_config(url)
+                .map(atende_server::CollectionsSource::Ftp)
+                .map_err(|e| eprintln!("warning: --collections-ftp: {e:#}; pick-up disabled"))
+                .ok(),
+            (None, None) => None,
+        };
+        let collections = source.map(|source| atende_server::CollectionsPickup {
+            workspace: self.collections_workspace.clone(),
+            source,
+            every: Duration::from_secs(self.collections_every.max(1)),
+            layouts: self.layouts.clone(),
+        });
         Config {
+            collections,
             database_url: self.db.clone(),
             listen: self.listen,
             public_url,
