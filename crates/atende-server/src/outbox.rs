@@ -88,6 +88,7 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Option<String>, String>
         "text": m.text,
         "attachments": m.attachments,
         "quick_replies": m.quick_replies,
+        "extras": m.extras,
         "contact": {"uuid": m.contact_uuid},
         "channel": {"uuid": channel.uuid},
     })

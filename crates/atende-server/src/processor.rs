@@ -114,6 +114,7 @@ pub async fn receive(
         attachments: inbound.attachments,
         quick_replies: Vec::new(),
         external_id: inbound.external_id,
+        extras: serde_json::Value::Null,
     };
     let mut tx = app.store.begin().await?;
     let stored = tx
@@ -527,11 +528,28 @@ async fn queue_outbound(
         attachments: list("attachments"),
         quick_replies: list("quick_replies"),
         external_id: None,
+        extras: channel_extras(msg),
     };
     // web chat reads messages straight from the store; other channels deliver
     let deliver = channel.is_some_and(|c| c.channel_type != "webchat");
     tx.insert_outbound(workspace, &new, deliver, now).await?;
     Ok(deliver)
+}
+
+/// The parts of an engine message a channel renders beyond text, quick replies and
+/// attachments: Weni's WhatsApp interactive parts, WhatsApp templates.
+fn channel_extras(msg: &Json) -> Json {
+    let mut extras = serde_json::Map::new();
+    for key in ["whatsapp", "templating"] {
+        if let Some(v) = msg.get(key).filter(|v| !v.is_null()) {
+            extras.insert(key.into(), v.clone());
+        }
+    }
+    if extras.is_empty() {
+        Json::Null
+    } else {
+        Json::Object(extras)
+    }
 }
 
 async fn log_webhook(

@@ -620,3 +620,51 @@ both!(
         assert!((86_000..=86_400 + 3_600).contains(&in_a_day), "{in_a_day}");
     }
 );
+
+both!(whatsapp_parts_reach_the_channel, |db: String| async move {
+    // a Weni `send_whatsapp_msg` keeps its header, footer and list for the channel
+    let s = common::start(&db).await;
+    let flow = "5b0e7c1a-2f3d-4e5a-9b8c-7d6e5f4a3b2c";
+    let export = json!({
+        "version": "13",
+        "flows": [{
+            "uuid": flow, "name": "Menu WhatsApp", "spec_version": "13.1.0", "language": "por",
+            "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
+            "nodes": [{"uuid": "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d",
+                "actions": [{"uuid": "2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "type": "send_whatsapp_msg",
+                    "header_type": "text", "header_text": "Atende Financeira", "text": "Como podemos ajudar?",
+                    "footer": "Toque em uma opção", "interaction_type": "list", "button_text": "Ver opções",
+                    "list_items": [{"uuid": "3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "title": "Segunda via", "description": "Boleto do mês"}]}],
+                "exits": [{"uuid": "4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a"}]}]
+        }],
+        "triggers": [{"trigger_type": "K", "keyword": "zap", "flow": {"uuid": flow}}]
+    });
+    let (status, body) = s.post("/api/v1/import", &export).await;
+    assert_eq!(status, 200, "{body}");
+    let out = s.chat("visitor-iiii-0001", "zap").await;
+    assert_eq!(out, ["Como podemos ajudar?"]);
+    let (_, page) = s
+        .get(&format!(
+            "/chat/api/messages?channel={}&visitor=visitor-iiii-0001",
+            common::WEBCHAT
+        ))
+        .await;
+    let msg = &page["results"][1];
+    assert_eq!(msg["header"], "Atende Financeira", "{page}");
+    assert_eq!(msg["footer"], "Toque em uma opção");
+    assert_eq!(msg["quick_replies"][0], "Segunda via");
+    let contact = s
+        .app
+        .store
+        .contact_by_urn("demo", "webchat:visitor-iiii-0001")
+        .await
+        .unwrap()
+        .unwrap()
+        .contact
+        .uuid;
+    let (_, msgs) = s.get(&format!("/api/v1/contacts/{contact}/messages")).await;
+    assert_eq!(
+        msgs["results"][1]["extras"]["whatsapp"]["list"]["button_text"], "Ver opções",
+        "{msgs}"
+    );
+});

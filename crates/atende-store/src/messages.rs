@@ -20,6 +20,9 @@ pub struct NewMessage {
     pub attachments: Vec<String>,
     pub quick_replies: Vec<String>,
     pub external_id: Option<String>,
+    /// Channel-specific parts (`{"whatsapp": {header, footer, list, cta_url}}`,
+    /// `{"templating": …}`); `Null` when none.
+    pub extras: Json,
 }
 
 /// A stored message.
@@ -40,6 +43,9 @@ pub struct Message {
     pub status: String,
     pub external_id: Option<String>,
     pub created_on: String,
+    /// See [`NewMessage::extras`].
+    #[serde(skip_serializing_if = "Json::is_null")]
+    pub extras: Json,
 }
 
 /// An outbound message claimed for delivery.
@@ -50,7 +56,7 @@ pub struct OutboxItem {
     pub message: Message,
 }
 
-const COLUMNS: &str = "uuid, seq, contact_uuid, channel_uuid, urn, direction, text, attachments, quick_replies, status, external_id, created_on";
+const COLUMNS: &str = "uuid, seq, contact_uuid, channel_uuid, urn, direction, text, attachments, quick_replies, status, external_id, created_on, extras";
 
 fn decode(row: &sqlx::any::AnyRow) -> Result<Message> {
     let list = |name: &str| -> Result<Vec<String>> {
@@ -75,6 +81,13 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<Message> {
         status: col(row, "status")?,
         external_id: col(row, "external_id")?,
         created_on: col(row, "created_on")?,
+        extras: match col::<String>(row, "extras")?.as_str() {
+            "" => Json::Null,
+            text => serde_json::from_str(text).map_err(|e| crate::StoreError::Corrupt {
+                what: "messages.extras".into(),
+                why: e.to_string(),
+            })?,
+        },
     })
 }
 
@@ -312,8 +325,8 @@ impl Tx {
     ) -> Result<bool> {
         let n = sqlx::query(
             "INSERT INTO messages (workspace_id, uuid, seq, contact_uuid, channel_uuid, urn, direction, text,
-               attachments, quick_replies, status, external_id, created_on, modified_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+               attachments, quick_replies, status, external_id, created_on, modified_on, extras)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
              ON CONFLICT DO NOTHING",
         )
         .bind(workspace)
@@ -329,6 +342,7 @@ impl Tx {
         .bind(status)
         .bind(msg.external_id.clone())
         .bind(time_text(now))
+        .bind(if msg.extras.is_null() { String::new() } else { msg.extras.to_string() })
         .execute(&mut *self.tx)
         .await?
         .rows_affected();

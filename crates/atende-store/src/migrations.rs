@@ -11,7 +11,14 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial schema", V1),
     (2, "scheduled triggers", V2),
     (3, "collections portfolio", V3),
+    (4, "message channel extras", V4),
 ];
+
+/// What a channel needs beyond text, quick replies and attachments (WhatsApp header,
+/// footer, list, CTA from Weni's `send_whatsapp_msg`; templates), as JSON text.
+const V4: &str = r#"
+ALTER TABLE messages ADD COLUMN extras TEXT NOT NULL DEFAULT ''
+"#;
 
 /// The collections portfolio (see [`crate::portfolio`] for the rules). Money is BIGINT
 /// cents (`*_cents`), rates are TEXT decimals (`1.66` = 1.66 %), dates are `YYYY-MM-DD`

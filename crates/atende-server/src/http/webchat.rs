@@ -107,6 +107,8 @@ fn frame(m: &atende_store::Message) -> Value {
         "text": m.text,
         "quick_replies": m.quick_replies,
         "attachments": m.attachments,
+        "header": m.extras.pointer("/whatsapp/header/text"),
+        "footer": m.extras.pointer("/whatsapp/footer"),
     })
 }
 
