@@ -2,7 +2,6 @@
 //! started by the test; skipped with a notice when it is not installed, required when
 //! `ATENDE_REQUIRE_FTP` is set as in CI).
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use atende_filesource::{FileSource, FtpConfig, FtpSource, InboxFolder, PROCESSED, REJECTED};
@@ -22,65 +21,6 @@ fn rand_suffix() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u8(0);
     h.finish()
-}
-
-/// Drops the FTP server with the test.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ftp_server(root: &std::path::Path) -> Option<(Server, u16)> {
-    let has = Command::new("python3")
-        .args(["-c", "import pyftpdlib"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has {
-        assert!(
-            std::env::var_os("ATENDE_REQUIRE_FTP").is_none(),
-            "ATENDE_REQUIRE_FTP is set but pyftpdlib is not installed"
-        );
-        println!("SKIPPED FTP variant: python3 -m pyftpdlib not available (pip install pyftpdlib)");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "pyftpdlib",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-w",
-            "-u",
-            "evo",
-            "-P",
-            "s3cret",
-            "-d",
-        ])
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((server, port));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("pyftpdlib did not start on port {port}");
 }
 
 /// What every source must do. `root` is the source's folder on this machine, to check
@@ -159,9 +99,10 @@ fn inbox_folder() {
 #[test]
 fn ftp_server_on_loopback() {
     let root = temp_dir("ftp");
-    let Some((_server, port)) = ftp_server(&root) else {
+    let Some(server) = atende_testkit::ftp_server(&root) else {
         return;
     };
+    let port = server.port;
     let mut source = FtpSource::new(FtpConfig {
         address: format!("127.0.0.1:{port}"),
         user: "evo".into(),

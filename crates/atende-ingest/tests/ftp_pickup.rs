@@ -1,7 +1,6 @@
 //! Pick-up from a real FTP server (pyftpdlib on loopback, started here; skipped with a
 //! notice when not installed, required when `ATENDE_REQUIRE_FTP` is set as in CI).
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,64 +9,6 @@ use atende_filesource::{FileSource, FtpConfig, FtpSource};
 use atende_ingest::FileOutcome;
 use atende_store::Store;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ftp_server(root: &std::path::Path) -> Option<(Server, u16)> {
-    let has = Command::new("python3")
-        .args(["-c", "import pyftpdlib"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has {
-        assert!(
-            std::env::var_os("ATENDE_REQUIRE_FTP").is_none(),
-            "ATENDE_REQUIRE_FTP is set but pyftpdlib is not installed"
-        );
-        println!("SKIPPED FTP pick-up: python3 -m pyftpdlib not available (pip install pyftpdlib)");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "pyftpdlib",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-w",
-            "-u",
-            "evo",
-            "-P",
-            "s3cret",
-            "-d",
-        ])
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((server, port));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("pyftpdlib did not start");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_come_from_the_ftp_server_and_are_filed_away_there() {
     let root = std::env::temp_dir().join(format!(
@@ -75,9 +16,10 @@ async fn files_come_from_the_ftp_server_and_are_filed_away_there() {
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::create_dir_all(&root).unwrap();
-    let Some((_server, port)) = ftp_server(&root) else {
+    let Some(server) = atende_testkit::ftp_server(&root) else {
         return;
     };
+    let port = server.port;
     let layouts = Layouts::defaults();
     let day = jiff::civil::date(2026, 8, 4);
     for layout in ["parcelas", "remessa"] {

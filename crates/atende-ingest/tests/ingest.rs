@@ -10,47 +10,10 @@ use atende_ingest::pickup::{poll, SharedSource};
 use atende_ingest::FileOutcome;
 use atende_store::Store;
 
-async fn sqlite() -> Store {
-    let path = std::env::temp_dir().join(format!(
-        "atende-ingest-{}.db",
-        uuid::Uuid::new_v4().simple()
-    ));
-    Store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
-}
+use atende_testkit::both;
 
-async fn postgres() -> Option<Store> {
-    let Ok(url) = std::env::var("ATENDE_TEST_POSTGRES_URL") else {
-        println!("SKIPPED PostgreSQL variant: ATENDE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!("atende_i_{}", uuid::Uuid::new_v4().simple());
-    let admin = Store::open(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(admin.pool())
-        .await
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(Store::open(&format!("{base}/{name}")).await.unwrap())
-}
-
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_backend() {
-                ($body)(sqlite().await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_backend() {
-                if let Some(s) = postgres().await {
-                    ($body)(s).await;
-                }
-            }
-        }
-    };
+async fn open(url: String) -> Store {
+    Store::open(&url).await.unwrap()
 }
 
 const WS: &str = "atom";
@@ -84,7 +47,7 @@ fn inbox() -> (std::path::PathBuf, SharedSource) {
     (root, Arc::new(Mutex::new(source)))
 }
 
-both!(a_day_in_order, |store: Store| async move {
+both!(a_day_in_order, open, |store: Store| async move {
     store.ensure_workspace(WS, "ATOM").await.unwrap();
     let layouts = Layouts::defaults();
     let (root, source) = inbox();
@@ -147,6 +110,7 @@ both!(a_day_in_order, |store: Store| async move {
 
 both!(
     enrichment_waits_for_the_remessa,
+    open,
     |store: Store| async move {
         store.ensure_workspace(WS, "ATOM").await.unwrap();
         let layouts = Layouts::defaults();
@@ -175,6 +139,7 @@ both!(
 
 both!(
     a_corrupted_file_leaves_the_base_untouched,
+    open,
     |store: Store| async move {
         store.ensure_workspace(WS, "ATOM").await.unwrap();
         let layouts = Layouts::defaults();
@@ -240,6 +205,7 @@ both!(
 
 both!(
     unknown_contracts_are_error_lines,
+    open,
     |store: Store| async move {
         store.ensure_workspace(WS, "ATOM").await.unwrap();
         let layouts = Layouts::defaults();

@@ -5,6 +5,8 @@
 
 mod common;
 
+use atende_testkit::both;
+
 use std::sync::{Arc, Mutex};
 
 use axum::routing::post;
@@ -12,32 +14,37 @@ use serde_json::{json, Value};
 
 use common::Server;
 
-both!(demo_bot_answers_segunda_via, |db: String| async move {
-    let s = common::start(&db).await;
-    let menu = s.chat("visitor-aaaa-0001", "oi").await;
-    assert_eq!(menu.len(), 1, "{menu:?}");
-    assert!(menu[0].contains("Sou a Cris"), "{menu:?}");
-    let ask = s.chat("visitor-aaaa-0001", "1").await;
-    assert_eq!(ask, ["Por favor, informe seu CPF ou CNPJ."]);
-    let boleto = s.chat("visitor-aaaa-0001", "529.982.247-25").await;
-    assert!(boleto[0].starts_with("Encontrei seu boleto:"), "{boleto:?}");
-    assert!(boleto[0].contains("00190.50095 40144.816069"), "{boleto:?}");
-    // the webhook went to this server's mock ERP, and is logged
-    let (_, calls) = s.get("/api/v1/webhook_calls").await;
-    assert_eq!(calls["results"][0]["status_code"], 200);
-    // the run's results are readable through the API
-    let (_, flows) = s.get("/api/v1/flows").await;
-    let flow = flows["results"][0]["uuid"].as_str().unwrap().to_string();
-    let (_, runs) = s.get(&format!("/api/v1/runs?flow={flow}")).await;
-    // the result keeps the document the contact typed, read as digits
-    assert_eq!(
-        runs["results"][0]["results"]["documento"]["value"],
-        "52998224725"
-    );
-});
+both!(
+    demo_bot_answers_segunda_via,
+    atende_testkit::url,
+    |db: String| async move {
+        let s = common::start(&db).await;
+        let menu = s.chat("visitor-aaaa-0001", "oi").await;
+        assert_eq!(menu.len(), 1, "{menu:?}");
+        assert!(menu[0].contains("Sou a Cris"), "{menu:?}");
+        let ask = s.chat("visitor-aaaa-0001", "1").await;
+        assert_eq!(ask, ["Por favor, informe seu CPF ou CNPJ."]);
+        let boleto = s.chat("visitor-aaaa-0001", "529.982.247-25").await;
+        assert!(boleto[0].starts_with("Encontrei seu boleto:"), "{boleto:?}");
+        assert!(boleto[0].contains("00190.50095 40144.816069"), "{boleto:?}");
+        // the webhook went to this server's mock ERP, and is logged
+        let (_, calls) = s.get("/api/v1/webhook_calls").await;
+        assert_eq!(calls["results"][0]["status_code"], 200);
+        // the run's results are readable through the API
+        let (_, flows) = s.get("/api/v1/flows").await;
+        let flow = flows["results"][0]["uuid"].as_str().unwrap().to_string();
+        let (_, runs) = s.get(&format!("/api/v1/runs?flow={flow}")).await;
+        // the result keeps the document the contact typed, read as digits
+        assert_eq!(
+            runs["results"][0]["results"]["documento"]["value"],
+            "52998224725"
+        );
+    }
+);
 
 both!(
     wait_timeout_fires_once_across_instances,
+    atende_testkit::url,
     |db: String| async move {
         let a = common::start(&db).await;
         let b = common::start(&db).await;
@@ -74,22 +81,27 @@ both!(
     }
 );
 
-both!(answering_cancels_the_timeout, |db: String| async move {
-    let s = common::start(&db).await;
-    s.chat("visitor-cccc-0001", "oi").await;
-    s.chat("visitor-cccc-0001", "1").await;
-    assert_eq!(
-        s.app.store.fire_count().await.unwrap(),
-        2,
-        "timeout + expiration"
-    );
-    s.chat("visitor-cccc-0001", "52998224725").await;
-    // the session ended: nothing left to fire
-    assert_eq!(s.app.store.fire_count().await.unwrap(), 0);
-});
+both!(
+    answering_cancels_the_timeout,
+    atende_testkit::url,
+    |db: String| async move {
+        let s = common::start(&db).await;
+        s.chat("visitor-cccc-0001", "oi").await;
+        s.chat("visitor-cccc-0001", "1").await;
+        assert_eq!(
+            s.app.store.fire_count().await.unwrap(),
+            2,
+            "timeout + expiration"
+        );
+        s.chat("visitor-cccc-0001", "52998224725").await;
+        // the session ended: nothing left to fire
+        assert_eq!(s.app.store.fire_count().await.unwrap(), 0);
+    }
+);
 
 both!(
     one_contact_in_order_across_instances,
+    atende_testkit::url,
     |db: String| async move {
         let a = common::start(&db).await;
         let b = common::start(&db).await;
@@ -233,6 +245,7 @@ async fn ext_send(
 
 both!(
     ext_channel_is_signed_idempotent_and_delivers_with_retries,
+    atende_testkit::url,
     |db: String| async move {
         let s = common::start(&db).await;
         let (callback, got) = callback_server(2).await;
@@ -284,6 +297,7 @@ both!(
 
 both!(
     api_needs_a_token_and_names_bad_fields,
+    atende_testkit::url,
     |db: String| async move {
         let s = common::start(&db).await;
         let r = s
@@ -390,7 +404,7 @@ both!(
 
 #[tokio::test]
 async fn openapi_health_and_metrics() {
-    let s = common::start(&common::sqlite_url().await).await;
+    let s = common::start(&atende_testkit::sqlite_url()).await;
     let (status, doc) = s.get("/api/openapi.json").await;
     assert_eq!(status, 200);
     for path in [
@@ -426,7 +440,7 @@ async fn openapi_health_and_metrics() {
 
 #[tokio::test]
 async fn restart_keeps_waiting_sessions_and_their_timeouts() {
-    let db = common::sqlite_url().await;
+    let db = atende_testkit::sqlite_url();
     {
         let s = common::start(&db).await;
         s.chat("visitor-ffff-0001", "oi").await;
@@ -441,6 +455,7 @@ async fn restart_keeps_waiting_sessions_and_their_timeouts() {
 
 both!(
     smart_groups_follow_fields_and_route_catch_all,
+    atende_testkit::url,
     |db: String| async move {
         // the Cristal bot's rule: contacts whose `atividade_no_chat` says a human is on the
         // case get one catch-all flow, everyone else the bot
@@ -521,51 +536,56 @@ both!(
     }
 );
 
-both!(a_urn_stays_with_its_contact, |db: String| async move {
-    let s = common::start(&db).await;
-    let (_, a) = s
-        .post(
-            "/api/v1/contacts",
-            &json!({"name": "Ana", "urns": ["tel:+5511911110000"]}),
-        )
-        .await;
-    let (_, b) = s
-        .post(
-            "/api/v1/contacts",
-            &json!({"name": "Bia", "urns": ["tel:+5511922220000"]}),
-        )
-        .await;
-    let uuid = b["uuid"].as_str().unwrap();
-    let (status, body) = s
+both!(
+    a_urn_stays_with_its_contact,
+    atende_testkit::url,
+    |db: String| async move {
+        let s = common::start(&db).await;
+        let (_, a) = s
+            .post(
+                "/api/v1/contacts",
+                &json!({"name": "Ana", "urns": ["tel:+5511911110000"]}),
+            )
+            .await;
+        let (_, b) = s
+            .post(
+                "/api/v1/contacts",
+                &json!({"name": "Bia", "urns": ["tel:+5511922220000"]}),
+            )
+            .await;
+        let uuid = b["uuid"].as_str().unwrap();
+        let (status, body) = s
         .post(&format!("/api/v1/contacts/{uuid}/modify"), &json!({"modifiers": [{"type": "urns", "urns": ["tel:+5511911110000"], "modification": "append"}]}))
         .await;
-    assert_eq!(status, 422, "{body}");
-    let owner = s
-        .app
-        .store
-        .contact_by_urn("demo", "tel:+5511911110000")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(owner.contact.uuid, a["uuid"].as_str().unwrap());
-    // a free URN is added, normalised
-    let (status, body) = s
-        .post(&format!("/api/v1/contacts/{uuid}/modify"), &json!({"modifiers": [{"type": "urns", "urns": ["tel:+55 11 93333-0000"], "modification": "append"}]}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        s.app
+        assert_eq!(status, 422, "{body}");
+        let owner = s
+            .app
             .store
-            .contact_by_urn("demo", "tel:+5511933330000")
+            .contact_by_urn("demo", "tel:+5511911110000")
             .await
             .unwrap()
-            .is_some(),
-        "{body}"
-    );
-});
+            .unwrap();
+        assert_eq!(owner.contact.uuid, a["uuid"].as_str().unwrap());
+        // a free URN is added, normalised
+        let (status, body) = s
+        .post(&format!("/api/v1/contacts/{uuid}/modify"), &json!({"modifiers": [{"type": "urns", "urns": ["tel:+55 11 93333-0000"], "modification": "append"}]}))
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            s.app
+                .store
+                .contact_by_urn("demo", "tel:+5511933330000")
+                .await
+                .unwrap()
+                .is_some(),
+            "{body}"
+        );
+    }
+);
 
 both!(
     scheduled_trigger_starts_its_group_once,
+    atende_testkit::url,
     |db: String| async move {
         let a = common::start(&db).await;
         let b = common::start(&db).await;
@@ -621,50 +641,54 @@ both!(
     }
 );
 
-both!(whatsapp_parts_reach_the_channel, |db: String| async move {
-    // a Weni `send_whatsapp_msg` keeps its header, footer and list for the channel
-    let s = common::start(&db).await;
-    let flow = "5b0e7c1a-2f3d-4e5a-9b8c-7d6e5f4a3b2c";
-    let export = json!({
-        "version": "13",
-        "flows": [{
-            "uuid": flow, "name": "Menu WhatsApp", "spec_version": "13.1.0", "language": "por",
-            "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
-            "nodes": [{"uuid": "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d",
-                "actions": [{"uuid": "2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "type": "send_whatsapp_msg",
-                    "header_type": "text", "header_text": "Atende Financeira", "text": "Como podemos ajudar?",
-                    "footer": "Toque em uma opção", "interaction_type": "list", "button_text": "Ver opções",
-                    "list_items": [{"uuid": "3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "title": "Segunda via", "description": "Boleto do mês"}]}],
-                "exits": [{"uuid": "4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a"}]}]
-        }],
-        "triggers": [{"trigger_type": "K", "keyword": "zap", "flow": {"uuid": flow}}]
-    });
-    let (status, body) = s.post("/api/v1/import", &export).await;
-    assert_eq!(status, 200, "{body}");
-    let out = s.chat("visitor-iiii-0001", "zap").await;
-    assert_eq!(out, ["Como podemos ajudar?"]);
-    let (_, page) = s
-        .get(&format!(
-            "/chat/api/messages?channel={}&visitor=visitor-iiii-0001",
-            common::WEBCHAT
-        ))
-        .await;
-    let msg = &page["results"][1];
-    assert_eq!(msg["header"], "Atende Financeira", "{page}");
-    assert_eq!(msg["footer"], "Toque em uma opção");
-    assert_eq!(msg["quick_replies"][0], "Segunda via");
-    let contact = s
-        .app
-        .store
-        .contact_by_urn("demo", "webchat:visitor-iiii-0001")
-        .await
-        .unwrap()
-        .unwrap()
-        .contact
-        .uuid;
-    let (_, msgs) = s.get(&format!("/api/v1/contacts/{contact}/messages")).await;
-    assert_eq!(
-        msgs["results"][1]["extras"]["whatsapp"]["list"]["button_text"], "Ver opções",
-        "{msgs}"
-    );
-});
+both!(
+    whatsapp_parts_reach_the_channel,
+    atende_testkit::url,
+    |db: String| async move {
+        // a Weni `send_whatsapp_msg` keeps its header, footer and list for the channel
+        let s = common::start(&db).await;
+        let flow = "5b0e7c1a-2f3d-4e5a-9b8c-7d6e5f4a3b2c";
+        let export = json!({
+            "version": "13",
+            "flows": [{
+                "uuid": flow, "name": "Menu WhatsApp", "spec_version": "13.1.0", "language": "por",
+                "type": "messaging", "revision": 1, "expire_after_minutes": 60, "localization": {},
+                "nodes": [{"uuid": "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d",
+                    "actions": [{"uuid": "2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "type": "send_whatsapp_msg",
+                        "header_type": "text", "header_text": "Atende Financeira", "text": "Como podemos ajudar?",
+                        "footer": "Toque em uma opção", "interaction_type": "list", "button_text": "Ver opções",
+                        "list_items": [{"uuid": "3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "title": "Segunda via", "description": "Boleto do mês"}]}],
+                    "exits": [{"uuid": "4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a"}]}]
+            }],
+            "triggers": [{"trigger_type": "K", "keyword": "zap", "flow": {"uuid": flow}}]
+        });
+        let (status, body) = s.post("/api/v1/import", &export).await;
+        assert_eq!(status, 200, "{body}");
+        let out = s.chat("visitor-iiii-0001", "zap").await;
+        assert_eq!(out, ["Como podemos ajudar?"]);
+        let (_, page) = s
+            .get(&format!(
+                "/chat/api/messages?channel={}&visitor=visitor-iiii-0001",
+                common::WEBCHAT
+            ))
+            .await;
+        let msg = &page["results"][1];
+        assert_eq!(msg["header"], "Atende Financeira", "{page}");
+        assert_eq!(msg["footer"], "Toque em uma opção");
+        assert_eq!(msg["quick_replies"][0], "Segunda via");
+        let contact = s
+            .app
+            .store
+            .contact_by_urn("demo", "webchat:visitor-iiii-0001")
+            .await
+            .unwrap()
+            .unwrap()
+            .contact
+            .uuid;
+        let (_, msgs) = s.get(&format!("/api/v1/contacts/{contact}/messages")).await;
+        assert_eq!(
+            msgs["results"][1]["extras"]["whatsapp"]["list"]["button_text"], "Ver opções",
+            "{msgs}"
+        );
+    }
+);

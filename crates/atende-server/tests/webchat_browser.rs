@@ -31,7 +31,7 @@ const POLL: Duration = Duration::from_millis(100);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_page_talks_to_the_bot_over_the_websocket() {
     let Some(exe) = chromium() else { return };
-    let s = common::start(&common::sqlite_url().await).await;
+    let s = common::start(&atende_testkit::sqlite_url()).await;
     let browser = Browser::launch(&exe, 480, 800).await;
     let mut page = browser.page().await;
     page.call("Network.enable", json!({})).await;
@@ -138,7 +138,7 @@ async fn chat_page_talks_to_the_bot_over_the_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn widget_opens_the_chat_on_another_site() {
     let Some(exe) = chromium() else { return };
-    let s = common::start(&common::sqlite_url().await).await;
+    let s = common::start(&atende_testkit::sqlite_url()).await;
     // the customer's own site, on another origin
     let host_page = format!(
         "<!doctype html><html lang=pt-BR><meta charset=utf-8><title>Loja Exemplo</title>\

@@ -9,49 +9,10 @@ use atende_engine::services::SeededUuids;
 use atende_store::{NewMessage, Store, StoreError};
 use serde_json::json;
 
-async fn sqlite() -> Store {
-    let path =
-        std::env::temp_dir().join(format!("atende-test-{}.db", uuid::Uuid::new_v4().simple()));
-    Store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
-}
+use atende_testkit::both;
 
-/// A fresh PostgreSQL database, or `None` (with a notice) when no server is configured.
-async fn postgres() -> Option<Store> {
-    let Ok(url) = std::env::var("ATENDE_TEST_POSTGRES_URL") else {
-        println!("SKIPPED PostgreSQL variant: ATENDE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!("atende_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Store::open(&url)
-        .await
-        .expect("cannot reach ATENDE_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(admin.pool())
-        .await
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(Store::open(&format!("{base}/{name}")).await.unwrap())
-}
-
-/// Runs one async check against each configured backend.
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_backend() {
-                ($body)(sqlite().await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_backend() {
-                if let Some(store) = postgres().await {
-                    ($body)(store).await;
-                }
-            }
-        }
-    };
+async fn open(url: String) -> Store {
+    Store::open(&url).await.unwrap()
 }
 
 fn demo_export() -> serde_json::Value {
@@ -89,7 +50,7 @@ fn now() -> jiff::Timestamp {
     atende_store::wall_now()
 }
 
-both!(migrations_are_idempotent, |store: Store| async move {
+both!(migrations_are_idempotent, open, |store: Store| async move {
     // running the migrations again changes nothing and does not fail
     atende_store::migrations::run(&store).await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
@@ -101,6 +62,7 @@ both!(migrations_are_idempotent, |store: Store| async move {
 
 both!(
     import_is_idempotent_and_exports,
+    open,
     |store: Store| async move {
         store.ensure_workspace("w1", "Demo").await.unwrap();
         let mut export = demo_export();
@@ -140,47 +102,52 @@ both!(
     }
 );
 
-both!(contacts_by_urn_and_groups, |store: Store| async move {
-    store.ensure_workspace("w1", "Demo").await.unwrap();
-    let mut c = contact("c1", "whatsapp:5511987654321");
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_contact("w1", &mut c, now()).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(c.id, Some(1));
-    let found = store
-        .contact_by_urn("w1", "whatsapp:5511987654321?channel=x")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.contact.name, "Maria Silva");
-    assert!(store
-        .contact_by_urn("w2", "whatsapp:5511987654321")
-        .await
-        .unwrap()
-        .is_none());
-    c.groups.push(GroupRef {
-        uuid: "g1".into(),
-        name: "Atendimento humano".into(),
-    });
-    c.urns.push("mailto:maria@example.com".into());
-    let mut tx = store.begin().await.unwrap();
-    tx.update_contact("w1", &c, now()).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(store.group_contacts("w1", "g1").await.unwrap(), ["c1"]);
-    assert!(store
-        .contact_by_urn("w1", "mailto:maria@example.com")
-        .await
-        .unwrap()
-        .is_some());
-    let mut other = contact("c2", "tel:+5511900000000");
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_contact("w1", &mut other, now()).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(other.id, Some(2));
-});
+both!(
+    contacts_by_urn_and_groups,
+    open,
+    |store: Store| async move {
+        store.ensure_workspace("w1", "Demo").await.unwrap();
+        let mut c = contact("c1", "whatsapp:5511987654321");
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_contact("w1", &mut c, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(c.id, Some(1));
+        let found = store
+            .contact_by_urn("w1", "whatsapp:5511987654321?channel=x")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.contact.name, "Maria Silva");
+        assert!(store
+            .contact_by_urn("w2", "whatsapp:5511987654321")
+            .await
+            .unwrap()
+            .is_none());
+        c.groups.push(GroupRef {
+            uuid: "g1".into(),
+            name: "Atendimento humano".into(),
+        });
+        c.urns.push("mailto:maria@example.com".into());
+        let mut tx = store.begin().await.unwrap();
+        tx.update_contact("w1", &c, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.group_contacts("w1", "g1").await.unwrap(), ["c1"]);
+        assert!(store
+            .contact_by_urn("w1", "mailto:maria@example.com")
+            .await
+            .unwrap()
+            .is_some());
+        let mut other = contact("c2", "tel:+5511900000000");
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_contact("w1", &mut other, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(other.id, Some(2));
+    }
+);
 
 both!(
     inbound_is_idempotent_and_ordered,
+    open,
     |store: Store| async move {
         store.ensure_workspace("w1", "Demo").await.unwrap();
         let mut tx = store.begin().await.unwrap();
@@ -217,6 +184,7 @@ both!(
 
 both!(
     contact_lease_excludes_other_owners,
+    open,
     |store: Store| async move {
         let lease = Duration::from_secs(60);
         store
@@ -250,7 +218,7 @@ both!(
     }
 );
 
-both!(fires_are_claimed_once, |store: Store| async move {
+both!(fires_are_claimed_once, open, |store: Store| async move {
     let due = now() - jiff::SignedDuration::from_secs(1);
     let mut tx = store.begin().await.unwrap();
     tx.schedule_fires("w1", "c1", "s1", 1, &[("wait_timeout", due)])
@@ -291,6 +259,7 @@ both!(fires_are_claimed_once, |store: Store| async move {
 
 both!(
     outbox_claims_retries_and_completes,
+    open,
     |store: Store| async move {
         store.ensure_workspace("w1", "Demo").await.unwrap();
         let out = msg("c1", None, "Olá!");
@@ -330,7 +299,7 @@ both!(
     }
 );
 
-both!(tokens_are_hashed, |store: Store| async move {
+both!(tokens_are_hashed, open, |store: Store| async move {
     store.ensure_workspace("w1", "Demo").await.unwrap();
     let token = store.create_token("w1", "test").await.unwrap();
     assert_eq!(

@@ -13,36 +13,6 @@ use serde_json::Value;
 pub const TOKEN: &str = "test-token-0123456789";
 pub const WEBCHAT: &str = atende_server::demo::WEBCHAT_CHANNEL;
 
-pub async fn sqlite_url() -> String {
-    let path =
-        std::env::temp_dir().join(format!("atende-srv-{}.db", uuid::Uuid::new_v4().simple()));
-    format!("sqlite://{}", path.display())
-}
-
-/// A fresh PostgreSQL database URL, or `None` with a printed notice.
-pub async fn postgres_url() -> Option<String> {
-    let Ok(url) = std::env::var("ATENDE_TEST_POSTGRES_URL") else {
-        println!("SKIPPED PostgreSQL variant: ATENDE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!("atende_s_{}", uuid::Uuid::new_v4().simple());
-    let admin = Store::open(&url)
-        .await
-        .expect("cannot reach ATENDE_TEST_POSTGRES_URL");
-    sqlx_create(&admin, &name).await;
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(format!("{base}/{name}"))
-}
-
-async fn sqlx_create(admin: &Store, name: &str) {
-    use sqlx::Executor;
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-}
-
 pub struct Server {
     pub app: Arc<App>,
     pub url: String,
@@ -155,24 +125,4 @@ impl Server {
             })
             .collect()
     }
-}
-
-/// Runs one async test body against each configured backend.
-#[macro_export]
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_backend() {
-                ($body)(common::sqlite_url().await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_backend() {
-                if let Some(url) = common::postgres_url().await {
-                    ($body)(url).await;
-                }
-            }
-        }
-    };
 }
