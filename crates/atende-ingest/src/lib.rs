@@ -319,6 +319,15 @@ async fn load(
         None
     };
     let mut guarantee_seq: std::collections::HashMap<String, i64> = Default::default();
+    // field positions of each record type, found by name once rather than on every row
+    let remessa_fields: Vec<map::RemessaFields> = match kind {
+        Kind::Remessa => layout
+            .records()
+            .iter()
+            .map(map::RemessaFields::new)
+            .collect(),
+        _ => Vec::new(),
+    };
     loop {
         let next = parser.next_row().map_err(file_error)?;
         let Some(row) = next else { break };
@@ -334,7 +343,14 @@ async fn load(
         };
         let line = row.line as i64;
         match kind {
-            Kind::Remessa => match map::remessa(&row, &portfolio) {
+            Kind::Remessa => match layout
+                .records()
+                .iter()
+                .position(|r| std::ptr::eq(r, row.record()))
+                .map_or_else(
+                    || map::remessa(&row, &portfolio),
+                    |i| remessa_fields[i].map(&row, &portfolio),
+                ) {
                 Ok(r) => remessa.push(line, r),
                 Err((field, reason)) => row_error(tx, ctx, report, line, &field, &reason).await?,
             },
