@@ -146,7 +146,13 @@ both!(
             ]
         } else {
             assert_eq!(ins[1..], ["x", "1"]);
-            &["Sou a Cris", "Responda 1 ou 2", "informe seu CPF"]
+            // an invalid choice apologises and the menu is shown again
+            &[
+                "Sou a Cris",
+                "Responda 1 ou 2",
+                "Sou a Cris",
+                "informe seu CPF",
+            ]
         };
         assert_eq!(outs.len(), expected.len(), "{log:?}");
         for (out, want) in outs.iter().zip(expected) {
