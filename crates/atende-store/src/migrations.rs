@@ -12,7 +12,144 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "scheduled triggers", V2),
     (3, "collections portfolio", V3),
     (4, "message channel extras", V4),
+    (
+        5,
+        "collections service: occurrences, workflow, proposals, omnichannel, exports",
+        V5,
+    ),
 ];
+
+/// What the portal, the omnichannel platform and the dialer exchange with the portfolio
+/// (issue 7, `shared/seeds/001_*.txt` UC003, UC007–UC012); see [`crate::portfolio`].
+/// `occurrences` is the history of tabulations (ocorrências): the portal's
+/// InsertTabulação, and the tabulations the omnichannel receiver creates to link an
+/// attendance (`source`). `omni_events` keeps every webhook received, matched or not.
+const V5: &str = r#"
+CREATE TABLE occurrences (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id TEXT NOT NULL,
+    document TEXT NOT NULL,
+    crm_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    result_code TEXT NOT NULL,
+    result_name TEXT NOT NULL,
+    phone_worked TEXT NOT NULL,
+    scheduled_phone TEXT NOT NULL,
+    scheduled_for TEXT,
+    installments TEXT NOT NULL,
+    user_login TEXT NOT NULL,
+    channel_type BIGINT NOT NULL,
+    notes TEXT NOT NULL,
+    attendance_id TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    attendance_started_on TEXT,
+    boleto_sent_by TEXT NOT NULL,
+    source TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX occurrences_customer ON occurrences (workspace_id, document, created_on);
+CREATE INDEX occurrences_attendance ON occurrences (workspace_id, attendance_id);
+CREATE UNIQUE INDEX occurrences_idempotency ON occurrences (workspace_id, idempotency_key) WHERE idempotency_key <> '';
+CREATE TABLE tabulation_results (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    campaign_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    parent_code TEXT NOT NULL,
+    workflow_kind TEXT NOT NULL,
+    cpc BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, campaign_id, code)
+);
+CREATE TABLE workflow_items (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    document TEXT NOT NULL,
+    occurrence_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assigned_to TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX workflow_items_queue ON workflow_items (workspace_id, status, created_on);
+CREATE INDEX workflow_items_contract ON workflow_items (workspace_id, contract);
+CREATE TABLE workflow_history (
+    workspace_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    user_login TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    changed_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, item_id, version)
+);
+CREATE TABLE proposals (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    document TEXT NOT NULL,
+    attendance_id TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    user_login TEXT NOT NULL,
+    agreement_type TEXT NOT NULL,
+    proposed_cents BIGINT,
+    installments_count BIGINT,
+    down_payment_cents BIGINT,
+    first_due_date TEXT,
+    fields TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX proposals_contract ON proposals (workspace_id, contract, created_on);
+CREATE UNIQUE INDEX proposals_idempotency ON proposals (workspace_id, idempotency_key) WHERE idempotency_key <> '';
+CREATE TABLE omni_events (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    event_key TEXT NOT NULL,
+    webhook_type TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    attendance_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    matched_by TEXT NOT NULL,
+    document TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    occurrence_id TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    received_on TEXT NOT NULL,
+    matched_on TEXT,
+    PRIMARY KEY (workspace_id, event_key)
+);
+CREATE INDEX omni_events_customer ON omni_events (workspace_id, document, received_on);
+CREATE INDEX omni_events_status ON omni_events (workspace_id, status, received_on);
+CREATE INDEX omni_events_attendance ON omni_events (workspace_id, attendance_id);
+CREATE TABLE export_runs (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    trigger_run_id BIGINT,
+    since TEXT,
+    rows_written BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    delivered_on TEXT,
+    PRIMARY KEY (workspace_id, id)
+)
+"#;
 
 /// What a channel needs beyond text, quick replies and attachments (WhatsApp header,
 /// footer, list, CTA from Weni's `send_whatsapp_msg`; templates), as JSON text.

@@ -3,6 +3,7 @@
 //! `/metrics`, `/api/openapi.json`).
 
 pub mod api;
+pub mod collections;
 pub mod demo_erp;
 pub mod ext;
 pub mod openapi;
@@ -33,6 +34,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))
         .nest("/api/v1", api::routes())
+        .nest("/api/v1/collections", collections::routes())
         .route("/c/ext/{channel}/receive", post(ext::receive))
         .route("/chat", get(webchat::page))
         .route("/chat/widget.js", get(webchat::widget))

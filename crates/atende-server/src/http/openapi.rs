@@ -29,7 +29,7 @@ const MISSING: (&str, &str) = ("404", "Not found");
 /// The document.
 pub fn openapi_document() -> Value {
     let list = |what: &str| op(&format!("List {what}"), true, None, &[OK, UNAUTH]);
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Atende API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Customer-service automation: contacts, flows (RapidPro/goflow spec), messages, channels."},
@@ -68,5 +68,9 @@ pub fn openapi_document() -> Value {
             "/healthz": {"get": op("Health", false, None, &[OK, ("503", "Database unavailable")])},
             "/metrics": {"get": op("Prometheus metrics", false, None, &[OK])},
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(super::collections::openapi_paths());
+    }
+    doc
 }

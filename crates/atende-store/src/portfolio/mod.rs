@@ -90,9 +90,13 @@ mod batimento;
 mod contact_data;
 mod contracts;
 mod enrichment;
+pub mod exports;
 mod installments;
 mod lookup;
 mod marks;
+mod occurrences;
+pub mod omni;
+pub mod portal;
 mod remessa;
 mod runs;
 
@@ -110,6 +114,7 @@ pub use installments::INSTALLMENT_BATCH;
 pub use lookup::{
     ContractView, CustomerView, Email, MassAction, Phone, StatusChange, StoredAddress,
 };
+pub use occurrences::{source as occurrence_source, ChannelType, NewOccurrence, Occurrence};
 pub use remessa::REMESSA_BATCH;
 pub use runs::{content_hash, ImportError, ImportRun, NewRun, RunCounts, RunStart, RunStatus};
 
