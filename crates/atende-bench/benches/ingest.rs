@@ -13,6 +13,7 @@
 //! Expect a few percent of noise between runs. No assertion on speed; the rows imported
 //! are checked.
 //!
+//! - `ATENDE_BENCH_ONLY=sqlite|postgres`: one backend only.
 //! - `ATENDE_BENCH_PARCELAS_ROWS` / `ATENDE_BENCH_REMESSA_ROWS`: sizes (defaults 1,000,000
 //!   and 200,000) for quick runs.
 //! - The parcelas rows belong to contracts `0..K` of the seed (1 to 7 rows each, K ≈ 22% of
@@ -465,38 +466,42 @@ fn main() {
         .expect("tokio runtime");
     let mut measures = Vec::new();
 
+    let only = std::env::var("ATENDE_BENCH_ONLY").unwrap_or_default();
     // SQLite
-    println!("SQLite: sqlite3 .import baselines…");
-    let baselines: Vec<Duration> = files.iter().map(|f| sqlite_baseline(&dir, f)).collect();
-    println!("SQLite: import_file…");
-    let db = dir.join("atende.db");
-    let results = runtime.block_on(async {
-        let store = Store::open(&format!("sqlite://{}", db.display()))
-            .await
-            .expect("open SQLite");
-        let r = ours(&store, &layouts, &remessa, top_up.as_ref(), &parcelas).await;
-        store.pool().close().await;
-        r
-    });
-    for (i, (f, (took, note))) in files.iter().zip(results).enumerate() {
-        measures.push(Measure {
-            backend: "SQLite",
-            file: f.layout,
-            rows: f.rows,
-            bytes: f.bytes.len() as u64,
-            ours: took,
-            parse: parse_map[i].0,
-            parse_map: parse_map[i].1,
-            baseline: Some(baselines[i]),
-            csv_bytes: csv_bytes[i],
-            note,
+    if only.is_empty() || only == "sqlite" {
+        println!("SQLite: sqlite3 .import baselines…");
+        let baselines: Vec<Duration> = files.iter().map(|f| sqlite_baseline(&dir, f)).collect();
+        println!("SQLite: import_file…");
+        let db = dir.join("atende.db");
+        let results = runtime.block_on(async {
+            let store = Store::open(&format!("sqlite://{}", db.display()))
+                .await
+                .expect("open SQLite");
+            let r = ours(&store, &layouts, &remessa, top_up.as_ref(), &parcelas).await;
+            store.pool().close().await;
+            r
         });
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        for (i, (f, (took, note))) in files.iter().zip(results).enumerate() {
+            measures.push(Measure {
+                backend: "SQLite",
+                file: f.layout,
+                rows: f.rows,
+                bytes: f.bytes.len() as u64,
+                ours: took,
+                parse: parse_map[i].0,
+                parse_map: parse_map[i].1,
+                baseline: Some(baselines[i]),
+                csv_bytes: csv_bytes[i],
+                note,
+            });
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
     }
 
     // PostgreSQL
+    let postgres = postgres.filter(|_| only.is_empty() || only == "postgres");
     match (&postgres, psql_ok) {
         (None, _) => {
             println!("SKIPPED PostgreSQL: ATENDE_TEST_POSTGRES_URL is not set");

@@ -305,11 +305,12 @@ async fn load(
     let file_error = |e: atende_collections::FileError| {
         Refusal::File(e.line() as i64, String::new(), e.to_string())
     };
-    let mut parser = Parser::new(layout, std::io::BufReader::new(content)).map_err(file_error)?;
     let kind = layout.kind();
+    if matches!(kind, Kind::Remessa | Kind::Parcelas) {
+        return load_pipelined(tx, ctx, layout, info, content, report, progress).await;
+    }
+    let mut parser = Parser::new(layout, std::io::BufReader::new(content)).map_err(file_error)?;
     let portfolio = info.portfolio_id.clone().unwrap_or_default();
-    let mut remessa = Batch::new();
-    let mut installments = Batch::new();
     let mut batimento = if kind == Kind::Batimento {
         Some((
             tx.begin_batimento(&portfolio).await?,
@@ -318,16 +319,10 @@ async fn load(
     } else {
         None
     };
+    tx.bulk_load().await?;
+    let mut statistics = Statistics::new(kind, content.len());
+    statistics.start(tx).await?;
     let mut guarantee_seq: std::collections::HashMap<String, i64> = Default::default();
-    // field positions of each record type, found by name once rather than on every row
-    let remessa_fields: Vec<map::RemessaFields> = match kind {
-        Kind::Remessa => layout
-            .records()
-            .iter()
-            .map(map::RemessaFields::new)
-            .collect(),
-        _ => Vec::new(),
-    };
     loop {
         let next = parser.next_row().map_err(file_error)?;
         let Some(row) = next else { break };
@@ -343,18 +338,8 @@ async fn load(
         };
         let line = row.line as i64;
         match kind {
-            Kind::Remessa => match layout
-                .records()
-                .iter()
-                .position(|r| std::ptr::eq(r, row.record()))
-                .map_or_else(
-                    || map::remessa(&row, &portfolio),
-                    |i| remessa_fields[i].map(&row, &portfolio),
-                ) {
-                Ok(r) => remessa.push(line, r),
-                Err((field, reason)) => row_error(tx, ctx, report, line, &field, &reason).await?,
-            },
-            Kind::Parcelas => installments.push(line, map::installment(&row)),
+            // parsed on a thread of their own: load_pipelined
+            Kind::Remessa | Kind::Parcelas => unreachable!("big files take load_pipelined"),
             Kind::Garantias => {
                 let g = {
                     let contract = map::text(&row, "numero_contrato");
@@ -427,12 +412,6 @@ async fn load(
                 outcome(tx, ctx, report, line, "telefone", o).await?;
             }
         }
-        if remessa.rows.len() >= REMESSA_BATCH * 4 {
-            flush_remessa(tx, ctx, report, &mut remessa).await?;
-        }
-        if installments.rows.len() >= INSTALLMENT_BATCH * 4 {
-            flush_installments(tx, ctx, report, &mut installments).await?;
-        }
         if let Some((b, rows)) = batimento.as_mut() {
             if rows.rows.len() >= 2000 {
                 flush_batimento(tx, ctx, report, b, rows).await?;
@@ -440,10 +419,9 @@ async fn load(
         }
         if report.rows_read % 10_000 == 0 {
             progress.rows(report.rows_read as u64, parser.summary().bytes);
+            statistics.grown(tx, report.rows_read).await?;
         }
     }
-    flush_remessa(tx, ctx, report, &mut remessa).await?;
-    flush_installments(tx, ctx, report, &mut installments).await?;
     if let Some((mut b, mut rows)) = batimento {
         flush_batimento(tx, ctx, report, &mut b, &mut rows).await?;
         let summary = tx.finish_batimento(ctx, b).await?;
@@ -454,6 +432,199 @@ async fn load(
     }
     progress.rows(report.rows_read as u64, bytes_of(&parser));
     Ok(())
+}
+
+/// A row of a big file as the parsing thread hands it over: mapped, or refused.
+enum Parsed {
+    Remessa(i64, atende_store::portfolio::RemessaRecord),
+    Installment(i64, atende_store::portfolio::Installment),
+    RowError(i64, String, String),
+}
+
+/// Rows handed over at a time, and chunks in flight: enough to keep both threads busy,
+/// little enough memory (a remessa record is a few KB).
+const CHUNK_ROWS: usize = 2_000;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// A parsed chunk: its rows, and the bytes read so far (for the progress line).
+struct Chunk {
+    rows: Vec<Parsed>,
+    bytes: u64,
+}
+
+/// Parses and maps the file on a thread of its own, so that the work on the rows
+/// overlaps the database's (the two big files, remessa and parcelas, spend about as
+/// long in each). Stops early when the receiver goes away (the file was refused).
+fn spawn_parser(
+    layout: Layout,
+    portfolio: String,
+    content: Vec<u8>,
+) -> tokio::sync::mpsc::Receiver<Result<Chunk, atende_collections::FileError>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+    std::thread::spawn(move || {
+        let mut parser = match Parser::new(&layout, std::io::BufReader::new(&content[..])) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = sender.blocking_send(Err(e));
+                return;
+            }
+        };
+        let remessa_fields: Vec<map::RemessaFields> = match layout.kind() {
+            Kind::Remessa => layout
+                .records()
+                .iter()
+                .map(map::RemessaFields::new)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut rows = Vec::with_capacity(CHUNK_ROWS);
+        loop {
+            let row = match parser.next_row() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = sender.blocking_send(Err(e));
+                    return;
+                }
+            };
+            rows.push(match row {
+                Err(e) => Parsed::RowError(e.line as i64, e.field, e.reason),
+                Ok(row) => {
+                    let line = row.line as i64;
+                    match layout.kind() {
+                        Kind::Parcelas => Parsed::Installment(line, map::installment(&row)),
+                        _ => match layout
+                            .records()
+                            .iter()
+                            .position(|r| std::ptr::eq(r, row.record()))
+                            .map_or_else(
+                                || map::remessa(&row, &portfolio),
+                                |i| remessa_fields[i].map(&row, &portfolio),
+                            ) {
+                            Ok(r) => Parsed::Remessa(line, r),
+                            Err((field, reason)) => Parsed::RowError(line, field, reason),
+                        },
+                    }
+                }
+            });
+            if rows.len() >= CHUNK_ROWS {
+                let chunk = Chunk {
+                    rows: std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_ROWS)),
+                    bytes: parser.summary().bytes,
+                };
+                if sender.blocking_send(Ok(chunk)).is_err() {
+                    return;
+                }
+            }
+        }
+        let bytes = parser.summary().bytes;
+        let _ = sender.blocking_send(Ok(Chunk { rows, bytes }));
+    });
+    receiver
+}
+
+/// [`load`] for the remessa and parcelas files: parsing on another thread, rows written
+/// in batches.
+async fn load_pipelined(
+    tx: &mut Tx,
+    ctx: &ImportContext,
+    layout: &Layout,
+    info: &FileInfo,
+    content: &[u8],
+    report: &mut FileReport,
+    progress: &mut dyn Progress,
+) -> Result<(), Refusal> {
+    let portfolio = info.portfolio_id.clone().unwrap_or_default();
+    let mut statistics = Statistics::new(layout.kind(), content.len());
+    statistics.start(tx).await?;
+    let mut chunks = spawn_parser(layout.clone(), portfolio, content.to_vec());
+    let mut remessa = Batch::new();
+    let mut installments = Batch::new();
+    let mut bytes = 0;
+    while let Some(chunk) = chunks.recv().await {
+        let chunk =
+            chunk.map_err(|e| Refusal::File(e.line() as i64, String::new(), e.to_string()))?;
+        bytes = chunk.bytes;
+        for parsed in chunk.rows {
+            report.rows_read += 1;
+            report.rows_imported += 1;
+            match parsed {
+                Parsed::Remessa(line, r) => remessa.push(line, r),
+                Parsed::Installment(line, i) => installments.push(line, i),
+                Parsed::RowError(line, field, reason) => {
+                    row_error(tx, ctx, report, line, &field, &reason).await?
+                }
+            }
+        }
+        if remessa.rows.len() >= REMESSA_BATCH * 4 {
+            flush_remessa(tx, ctx, report, &mut remessa).await?;
+        }
+        if installments.rows.len() >= INSTALLMENT_BATCH * 4 {
+            flush_installments(tx, ctx, report, &mut installments).await?;
+        }
+        progress.rows(report.rows_read as u64, bytes);
+        statistics.grown(tx, report.rows_read).await?;
+    }
+    flush_remessa(tx, ctx, report, &mut remessa).await?;
+    flush_installments(tx, ctx, report, &mut installments).await?;
+    progress.rows(report.rows_read as u64, bytes);
+    Ok(())
+}
+
+/// When to refresh the planner's statistics ([`Tx::analyze`]) of the tables a file
+/// writes: before a big file (what earlier files committed may not be analysed yet), and
+/// each time the rows written in this transaction double, from 20,000 on.
+struct Statistics {
+    tables: &'static [&'static str],
+    big: bool,
+    analyzed_at: i64,
+}
+
+/// Files smaller than this start without a refresh (autovacuum keeps up with them).
+const BIG_FILE: usize = 1 << 20;
+
+impl Statistics {
+    fn new(kind: Kind, bytes: usize) -> Statistics {
+        let tables: &'static [&'static str] = match kind {
+            Kind::Remessa => &[
+                "contracts",
+                "customers",
+                "contract_phones",
+                "customer_addresses",
+                "customer_emails",
+                "contract_status_history",
+            ],
+            Kind::Parcelas => &["contracts", "installments"],
+            Kind::Garantias => &["contracts", "guarantees"],
+            Kind::Telefones => &["contracts", "contract_phones"],
+            Kind::Refin => &["contracts", "refin_offers"],
+            Kind::Baixa | Kind::AcordosBaixados => &["contracts", "agreements"],
+            Kind::Exclusao | Kind::Batimento => &["contracts", "contract_status_history"],
+            Kind::AcoesWhatsapp | Kind::HistoricoEmail | Kind::HistoricoSms => {
+                &["contracts", "customers", "contract_phones", "mass_actions"]
+            }
+        };
+        Statistics {
+            tables,
+            big: bytes >= BIG_FILE,
+            analyzed_at: 0,
+        }
+    }
+
+    async fn start(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.big {
+            tx.analyze(self.tables).await?;
+        }
+        Ok(())
+    }
+
+    async fn grown(&mut self, tx: &mut Tx, rows: i64) -> Result<(), StoreError> {
+        if rows >= 20_000 && rows >= 2 * self.analyzed_at {
+            tx.analyze(self.tables).await?;
+            self.analyzed_at = rows;
+        }
+        Ok(())
+    }
 }
 
 fn bytes_of<R: BufRead>(parser: &Parser<'_, R>) -> u64 {

@@ -127,6 +127,10 @@ impl Store {
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // a night's import rewrites B-trees far bigger than the default 2 MB
+                    // page cache; pages are only allocated when used
+                    conn.execute("PRAGMA cache_size = -32768").await?;
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
                     Ok(())
                 })
             })
@@ -245,6 +249,44 @@ pub struct Tx {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Prepares the transaction for a bulk load (a creditor file). On PostgreSQL, every
+    /// statement of an import is a batch of rows found by their keys, so index probes are
+    /// what it needs: with the default costs the planner prefers to scan and hash the
+    /// whole workspace's contracts for each batch of 500 rows once the table is known to
+    /// be large, which is quadratic over a file. Scans stay possible where no index
+    /// serves (the setting only makes them look expensive).
+    pub async fn bulk_load(&mut self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query("SET LOCAL random_page_cost = 1.1")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Refreshes PostgreSQL's planner statistics of `tables` from inside the
+    /// transaction (its own uncommitted rows count). Without them a table filled by
+    /// today's files looks nearly empty to the planner, which then scans the whole
+    /// workspace for every batch of the next rows (a million-row file became quadratic).
+    /// A no-op on SQLite, whose planner goes by the indexes alone.
+    pub async fn analyze(&mut self, tables: &[&str]) -> Result<()> {
+        if self.backend == Backend::Postgres && !tables.is_empty() {
+            for t in tables {
+                if !t.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    return Err(StoreError::Invalid(format!("not a table name: {t:?}")));
+                }
+            }
+            let sql = format!("ANALYZE {}", tables.join(", "));
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 
