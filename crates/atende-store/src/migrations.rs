@@ -17,7 +17,28 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "collections service: occurrences, workflow, proposals, omnichannel, exports",
         V5,
     ),
+    (
+        8,
+        "omnichannel receiver: per-workspace secret, visitor links",
+        V8,
+    ),
 ];
+
+/// The omnichannel receiver (UC008, [`crate::portfolio::omni`]): the shared secret the
+/// platform signs its webhooks with, one per workspace; the attendance's `visitor_id`, by
+/// which widget visits are linked; and the index the e-mail step of the fallback chain
+/// searches by.
+const V8: &str = r#"
+CREATE TABLE omni_secrets (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    secret TEXT NOT NULL,
+    updated_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id)
+);
+ALTER TABLE omni_events ADD COLUMN visitor_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX omni_events_visitor ON omni_events (workspace_id, visitor_id);
+CREATE INDEX customer_emails_email ON customer_emails (workspace_id, email)
+"#;
 
 /// What the portal, the omnichannel platform and the dialer exchange with the portfolio
 /// (issue 7, `shared/seeds/001_*.txt` UC003, UC007–UC012); see [`crate::portfolio`].

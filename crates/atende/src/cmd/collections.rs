@@ -74,6 +74,11 @@ pub enum CollectionsCommand {
         #[arg(long)]
         every: Option<u64>,
     },
+    /// Link unmatched omnichannel events again (UC008 FA006), e.g. after the day's remessa.
+    OmniReplay {
+        #[arg(long, default_value_t = 10_000)]
+        limit: i64,
+    },
 }
 
 pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCode> {
@@ -146,6 +151,14 @@ pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCo
             }
             CollectionsCommand::Runs { limit, errors } => {
                 runs(&store, &common.workspace, limit, errors).await
+            }
+            CollectionsCommand::OmniReplay { limit } => {
+                let done = store.omni_replay(&common.workspace, limit).await?;
+                println!(
+                    "examined {}, matched {}, still unmatched {}",
+                    done.examined, done.matched, done.unmatched
+                );
+                Ok(ExitCode::SUCCESS)
             }
             CollectionsCommand::Poll { inbox, ftp, every } => {
                 let source: Box<dyn FileSource + Send> = match (inbox, ftp) {
