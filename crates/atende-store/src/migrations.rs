@@ -17,7 +17,20 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "collections service: occurrences, workflow, proposals, omnichannel, exports",
         V5,
     ),
+    (
+        7,
+        "workflow history names the tabulation behind each entry",
+        V7,
+    ),
 ];
+
+/// Each workflow history entry names the occurrence (tabulation) that caused it, if any:
+/// an indication, or a later tabulation that indicated the same contract again. A retried
+/// InsertTabulação finds its queue item through it (UC010, UC012).
+const V7: &str = r#"
+ALTER TABLE workflow_history ADD COLUMN occurrence_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX workflow_history_occurrence ON workflow_history (workspace_id, occurrence_id)
+"#;
 
 /// What the portal, the omnichannel platform and the dialer exchange with the portfolio
 /// (issue 7, `shared/seeds/001_*.txt` UC003, UC007–UC012); see [`crate::portfolio`].
