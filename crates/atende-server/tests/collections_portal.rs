@@ -173,7 +173,7 @@ fn tabulation(result: &str) -> Value {
         "idCrm": "CRM-A",
         "telefoneTrabalhado": "11987650001",
         "Resultado": result,
-        "usuario": "op.ana",
+        "Usuário": "op.ana",
         "idTipoCanal": 5,
         "Obs": "cliente pediu refinanciamento",
         "AttendancelD": format!("att-{}", uuid::Uuid::new_v4()),
@@ -383,7 +383,7 @@ both!(
         assert_eq!(status, 400);
         assert!(error(&out).contains("'idTipoCanal'"), "{out}");
         let mut body = tabulation("11");
-        body.as_object_mut().unwrap().remove("usuario");
+        body.as_object_mut().unwrap().remove("Usuário");
         let (status, out) = post(&s, "/tabulations", body).await;
         assert_eq!(status, 400);
         assert!(error(&out).contains("'usuario'"), "{out}");
@@ -591,8 +591,12 @@ both!(uc010_fa003_email_is_added, seeded, |s: Server| async move {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = post(&s, "/customers/123/emails", json!({"email": "a@b.com"})).await;
-    assert_eq!(status, 404);
+    let (status, out) = post(&s, "/customers/123/emails", json!({"email": "a@b.com"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        out["error"].as_str().unwrap().contains("'document'"),
+        "{out}"
+    );
 });
 
 both!(
@@ -998,6 +1002,9 @@ both!(
         assert_eq!(status, 400);
         let (status, _) = get(&s, "/workflow?status=Resolvido").await;
         assert_eq!(status, 400);
+        let (status, out) = get(&s, "/workflow?limit=many").await;
+        assert_eq!(status, 400);
+        assert!(out["error"].as_str().unwrap().contains("'limit'"), "{out}");
         let (status, _) = post(
             &s,
             "/workflow/nope",

@@ -3,7 +3,8 @@
 //! trees (ListagemTabulacoesCampanha) and the back-office workflow queue (UC012).
 //!
 //! Decisions the spec leaves open:
-//! - **Field names** are matched without regard to case (`Resultado`, `resultado`), and
+//! - **Field names** are matched without regard to case or accents (`Resultado`,
+//!   `resultado`; `Usuário`, `usuario`), and
 //!   the spec's spellings of the attendance id (`attendanceId`, `AttendanceID`,
 //!   `AttendancelD`, `attendancelid`) are the same field. Fields this API does not know
 //!   are kept with the tabulation (`extra`) or the proposal (`fields`).
@@ -23,6 +24,16 @@
 //! - **Workflow**: a tree node with `workflow` `REFIN` or `EA` (inferred from the spec's
 //!   names "Indicação ao Refinanciamento" / "Indicação de EA" when the node does not say)
 //!   queues the contract as `Pendente`; analysts move it to the spec's business statuses.
+//! - **Workflow screen** (UC012's "Layout Front-End"), where each field comes from:
+//!   `contrato`, `cpfCnpj`, `diasAtraso`, `valorParcelaCents`, `situacaoContrato`: the
+//!   contract (remessa); `nome`, `idCrm`: the customer; `telefones`: the contract's
+//!   phones in dialling order; `email`, `endereco`: the customer's latest (the portal's
+//!   updates come after the remessa's); `parcelasPagas`, `aVencer`, `vencidas`,
+//!   `parcelasVencidas`: counted from the installments (paid by status; overdue by status
+//!   or a due date before today in São Paulo), or the remessa's counts when the contract
+//!   has no installments; `prazo`: the remessa's, else the highest installment number;
+//!   `marca`, `modelo`, `ano` (model year, else manufacture year): the first guarantee;
+//!   `tabulacao`: the latest indicating tabulation's outcome; `observacao`: its `Obs`.
 //! - **Phones without `contrato`** go on every active contract of the customer (every
 //!   contract when none is active), since the portfolio keeps phones per contract.
 
@@ -76,8 +87,8 @@ pub fn routes() -> Router<Arc<App>> {
 // ---------------------------------------------------------------------------------------
 // request bodies
 
-/// A JSON object whose keys are matched without regard to case; the spec's spellings of
-/// a field are aliases of one name.
+/// A JSON object whose keys are matched without regard to case or accents; the spec's
+/// spellings of a field are aliases of one name.
 struct Fields {
     /// Lower-cased key → (key as sent, value).
     map: HashMap<String, (String, Value)>,
@@ -94,7 +105,7 @@ impl Fields {
         };
         let mut map = HashMap::with_capacity(object.len());
         for (key, value) in object {
-            let mut lower = key.to_lowercase();
+            let mut lower = fold_key(&key);
             for (name, others) in ALIASES {
                 if others.contains(&lower.as_str()) {
                     lower = (*name).to_string();
@@ -115,7 +126,7 @@ impl Fields {
 
     /// The value of `name` (the canonical spelling), `None` when absent or null.
     fn get(&mut self, name: &str) -> Option<Value> {
-        let lower = name.to_lowercase();
+        let lower = fold_key(name);
         self.used.insert(lower.clone());
         match self.map.get(&lower) {
             None | Some((_, Value::Null)) => None,
@@ -245,6 +256,21 @@ impl Fields {
             .map(|(_, (key, value))| (key, value))
             .collect()
     }
+}
+
+/// A field name without case or accents: `Usuário` is `usuario`.
+fn fold_key(key: &str) -> String {
+    key.chars()
+        .map(|c| match c.to_lowercase().next().unwrap_or(c) {
+            'á' | 'à' | 'â' | 'ã' => 'a',
+            'é' | 'ê' => 'e',
+            'í' => 'i',
+            'ó' | 'ô' | 'õ' => 'o',
+            'ú' | 'ü' => 'u',
+            'ç' => 'c',
+            c => c,
+        })
+        .collect()
 }
 
 fn bad(name: &str, what: &str) -> ApiError {
@@ -599,8 +625,11 @@ async fn insert_tabulation(
 // InclusãoTelefone, InsertEmail, InsertEndereco
 
 fn document_path(document: &str) -> Result<String> {
-    normalize_document(document)
-        .ok_or_else(|| ApiError::not_found("no customer with this CPF/CNPJ"))
+    normalize_document(document).ok_or_else(|| {
+        ApiError::bad_request(
+            "path 'document' is not a CPF (11 digits) or CNPJ (14 characters, punctuation allowed)",
+        )
+    })
 }
 
 fn digits(text: &str) -> String {
@@ -1018,7 +1047,8 @@ fn invalid_status(text: &str) -> ApiError {
 struct QueuePage {
     status: Option<String>,
     after: Option<String>,
-    limit: Option<i64>,
+    /// Text, so that a bad value gets this API's error body.
+    limit: Option<String>,
 }
 
 async fn list_workflow(
@@ -1036,7 +1066,13 @@ async fn list_workflow(
             ))
         })?),
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        None => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("query 'limit': {l:?} is not a number")))?
+            .clamp(1, 200),
+    };
     let after = q.after.as_deref().map(str::trim).filter(|a| !a.is_empty());
     let items = app
         .store
