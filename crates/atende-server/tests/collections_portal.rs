@@ -366,6 +366,26 @@ both!(
             s.app.store.occurrences_of(WS, CPF_A).await.unwrap().len(),
             3
         );
+        // a REFIN indication sent 6 times at once with one key: one record, one item
+        let body = tabulation("12");
+        let key = [("Idempotency-Key", "race-1")];
+        let answers = futures_util::future::join_all(
+            (0..6).map(|_| send(&s, reqwest::Method::POST, "/tabulations", Some(&body), &key)),
+        )
+        .await;
+        let created = answers.iter().filter(|(status, _)| *status == 201).count();
+        assert_eq!(created, 1, "{answers:?}");
+        for (status, out) in &answers {
+            assert!(*status == 200 || *status == 201, "{out}");
+            assert_eq!(out["id"], answers[0].1["id"]);
+            assert_eq!(out["workflowItem"], answers[0].1["workflowItem"]);
+        }
+        assert_eq!(
+            s.app.store.occurrences_of(WS, CPF_A).await.unwrap().len(),
+            4
+        );
+        let (_, queue) = get(&s, "/workflow").await;
+        assert_eq!(queue["results"].as_array().unwrap().len(), 1);
     }
 );
 
@@ -748,6 +768,26 @@ both!(
             s.app.store.proposals_of(WS, "C-100").await.unwrap().len(),
             1
         );
+        // sent 5 times at once with a new key: stored once
+        let body = proposal();
+        let key = [("Idempotency-Key", "prop-race")];
+        let answers = futures_util::future::join_all(
+            (0..5).map(|_| send(&s, reqwest::Method::POST, "/proposals", Some(&body), &key)),
+        )
+        .await;
+        assert_eq!(
+            answers.iter().filter(|(st, _)| *st == 201).count(),
+            1,
+            "{answers:?}"
+        );
+        assert!(
+            answers.iter().all(|(_, o)| o["id"] == answers[0].1["id"]),
+            "{answers:?}"
+        );
+        assert_eq!(
+            s.app.store.proposals_of(WS, "C-100").await.unwrap().len(),
+            2
+        );
 
         let error = |out: &Value| out["error"].as_str().unwrap_or_default().to_string();
         let mut bad = proposal();
@@ -772,7 +812,7 @@ both!(
         assert!(error(&out).contains("'rndRefin'"), "{out}");
         assert_eq!(
             s.app.store.proposals_of(WS, "C-100").await.unwrap().len(),
-            1
+            2
         );
     }
 );
