@@ -18,6 +18,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         V5,
     ),
     (
+        7,
+        "workflow history names the tabulation behind each entry",
+        V7,
+    ),
+    (
         8,
         "omnichannel receiver: per-workspace secret, visitor links",
         V8,
@@ -38,6 +43,14 @@ CREATE TABLE omni_secrets (
 ALTER TABLE omni_events ADD COLUMN visitor_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX omni_events_visitor ON omni_events (workspace_id, visitor_id);
 CREATE INDEX customer_emails_email ON customer_emails (workspace_id, email)
+"#;
+
+/// Each workflow history entry names the occurrence (tabulation) that caused it, if any:
+/// an indication, or a later tabulation that indicated the same contract again. A retried
+/// InsertTabulação finds its queue item through it (UC010, UC012).
+const V7: &str = r#"
+ALTER TABLE workflow_history ADD COLUMN occurrence_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX workflow_history_occurrence ON workflow_history (workspace_id, occurrence_id)
 "#;
 
 /// What the portal, the omnichannel platform and the dialer exchange with the portfolio

@@ -124,13 +124,14 @@ impl Tx {
         let id = uuid::Uuid::now_v7().to_string();
         let extra =
             serde_json::to_string(&o.extra).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO occurrences (workspace_id, id, document, crm_id, contract, campaign_id,
                 result_code, result_name, phone_worked, scheduled_phone, scheduled_for, installments,
                 user_login, channel_type, notes, attendance_id, protocol, ticket_id,
                 attendance_started_on, boleto_sent_by, source, idempotency_key, extra, created_on)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, $22, $23, $24)",
+                $19, $20, $21, $22, $23, $24)
+             ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING",
         )
         .bind(workspace)
         .bind(&id)
@@ -157,7 +158,20 @@ impl Tx {
         .bind(extra)
         .bind(now)
         .execute(&mut *self.tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // a concurrent request with the same key committed first (PostgreSQL waits for
+            // it at the unique index, then does nothing): answer its occurrence
+            let existing: String = sqlx::query_scalar(
+                "SELECT id FROM occurrences WHERE workspace_id = $1 AND idempotency_key = $2",
+            )
+            .bind(workspace)
+            .bind(&o.idempotency_key)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            return Ok((existing, false));
+        }
         Ok((id, true))
     }
 
