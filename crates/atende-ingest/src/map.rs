@@ -6,7 +6,8 @@ use atende_collections::rust_decimal::prelude::ToPrimitive;
 use atende_collections::rust_decimal::Decimal;
 use atende_collections::{Record, Row, Value};
 use atende_store::portfolio::{
-    Address, Agreement, Extra, Guarantee, Installment, NewPhone, RefinOffer, RemessaRecord,
+    Address, Agreement, Extra, ExtraWriter, Guarantee, Installment, NewPhone, RefinOffer,
+    RemessaRecord,
 };
 use jiff::civil::Date;
 use serde_json::Value as Json;
@@ -260,14 +261,17 @@ impl RemessaFields {
             .filter(|e| !e.is_empty())
             .map(|e| e.to_lowercase())
             .collect();
-        let extra: Extra = self
-            .extra
-            .iter()
-            .filter_map(|(i, name)| match row.value(*i)? {
-                Value::Empty => None,
-                v => Some((name.clone(), extra_value(v))),
-            })
-            .collect();
+        let mut extra = ExtraWriter::new();
+        for (i, name) in &self.extra {
+            match row.value(*i) {
+                None | Some(Value::Empty) => {}
+                Some(Value::Integer(n)) => extra.integer(name, n),
+                Some(Value::Text(t)) => extra.text(name, t),
+                Some(Value::Decimal(d)) => extra.text(name, &d.normalize().to_string()),
+                Some(v) => extra.text(name, &v.to_string()),
+            }
+        }
+        let extra = extra.finish();
         let carteira = text(self.portfolio);
         Ok(RemessaRecord {
             document,
@@ -534,7 +538,7 @@ mod tests {
             product: text(row, "produto"),
             days_late: int(row, "dias_atraso"),
             installment_value_cents: cents(row, "valor_parcela"),
-            extra: extra(row, &used),
+            extra: atende_store::portfolio::EncodedExtra::from(&extra(row, &used)),
             addresses,
             phones,
             emails,
@@ -569,7 +573,8 @@ mod tests {
             assert!(
                 !fast.extra.is_empty() && !fast.phones.is_empty() && !fast.addresses.is_empty()
             );
-            assert!(!fast.extra.contains_key("cpf_cnpj") && !fast.extra.contains_key("telefone_1"));
+            let extra = fast.extra.to_map();
+            assert!(!extra.contains_key("cpf_cnpj") && !extra.contains_key("telefone_1"));
             rows += 1;
         })
         .unwrap();

@@ -1431,7 +1431,12 @@ async fn bench_remessa_sqlite() {
             r.contract.clone(),
             r.portfolio.clone(),
         ];
-        fields.extend(r.extra.values().map(|v| v.as_str().unwrap().to_string()));
+        fields.extend(
+            r.extra
+                .to_map()
+                .values()
+                .map(|v| v.as_str().unwrap().to_string()),
+        );
         fields.extend(r.phones.iter().map(|p| format!("{}{}", p.ddd, p.number)));
         fields.push(r.addresses[0].street.clone());
         fields.push(r.emails[0].clone());

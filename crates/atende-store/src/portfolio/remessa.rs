@@ -6,9 +6,8 @@ use std::collections::{HashMap, HashSet};
 use super::batch::{pieces, Params};
 use super::contact_data::{address_key, check_phones};
 use super::{
-    contract_arg, date_text, document_arg, extra_text, parse_date, person_type, Address,
-    ContractStatus, ImportContext, NewPhone, Outcome, RemessaRecord, ORIGIN_REMESSA,
-    PARTIAL_BLOCK_DAYS,
+    contract_arg, date_text, document_arg, parse_date, person_type, Address, ContractStatus,
+    ImportContext, NewPhone, Outcome, RemessaRecord, ORIGIN_REMESSA, PARTIAL_BLOCK_DAYS,
 };
 use crate::{col, Result, StoreError, Tx};
 
@@ -22,7 +21,7 @@ struct Checked<'a> {
     document: String,
     contract: &'a str,
     phones: Vec<NewPhone>,
-    extra: String,
+    extra: &'a str,
 }
 
 impl Tx {
@@ -62,7 +61,7 @@ impl Tx {
                     document: document_arg(&record.document)?,
                     contract: contract_arg(&record.contract)?,
                     phones: check_phones(&record.phones)?,
-                    extra: extra_text(&record.extra),
+                    extra: record.extra.as_str(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -185,7 +184,7 @@ impl Tx {
                 .bind(c.record.product.trim())
                 .bind(c.record.days_late)
                 .bind(c.record.installment_value_cents)
-                .bind(&c.extra);
+                .bind(c.extra);
         }
         let rows = q.fetch_all(&mut *self.tx).await?;
         rows.iter()
@@ -226,7 +225,7 @@ impl Tx {
                 .bind(c.record.product.trim())
                 .bind(c.record.days_late)
                 .bind(c.record.installment_value_cents)
-                .bind(&c.extra);
+                .bind(c.extra);
         }
         let rows = q
             .bind(&ctx.workspace)
