@@ -378,7 +378,14 @@ async fn write_lines(
         phones: needs.phones > 0 || needs.phone_count,
         addresses: needs.addresses > 0,
         emails: needs.emails > 0,
-        extra: needs.extra,
+        extra: layout
+            .fields()
+            .iter()
+            .filter_map(|f| match f.source() {
+                Source::Extra(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect(),
         status_reason: needs.status_reason,
     };
     let file = std::fs::File::create(tmp).map_err(io(format!("creating {}", tmp.display())))?;

@@ -215,6 +215,29 @@ both!(
             let (document, _) = &base[contract];
             assert_eq!(row.get("cpf_cnpj"), Some(document.as_str()));
             assert_eq!(row.get("tipo_carga"), Some("F"));
+            // remessa fields kept in `extra` come out as the layout types them
+            let extra: String = sqlx::query_scalar(
+                "SELECT extra FROM contracts WHERE workspace_id = $1 AND contract = $2",
+            )
+            .bind(WS)
+            .bind(contract)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            let extra: serde_json::Value = serde_json::from_str(&extra).unwrap();
+            let dec = |s: &str| {
+                s.parse::<atende_collections::rust_decimal::Decimal>()
+                    .unwrap()
+            };
+            assert_eq!(
+                dec(row.get("saldo_devedor").unwrap()),
+                dec(extra["saldo_devedor"].as_str().unwrap())
+            );
+            assert_eq!(row.get("faixa_atraso"), extra["faixa_atraso"].as_str());
+            assert_eq!(
+                row.get("data_vencimento_atraso"),
+                extra["data_vencimento_atraso"].as_str()
+            );
             let stored = phones(&store, contract).await;
             assert_eq!(
                 row.get("qtd_telefones"),

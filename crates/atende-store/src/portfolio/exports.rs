@@ -22,7 +22,7 @@ use sqlx::{Any, Executor};
 use super::batch::{pieces, Params};
 use super::contracts::status_col;
 use super::lookup::Phone;
-use super::{parse_date, parse_extra, Address, ContractStatus, Extra};
+use super::{parse_date, Address, ContractStatus, Extra};
 use crate::{col, time_text, Backend, Result, Store, StoreError, Tx};
 
 /// Where an export stands.
@@ -122,8 +122,9 @@ pub struct ExportQuery {
     pub phones: bool,
     pub addresses: bool,
     pub emails: bool,
-    /// The remittance's other fields (`extra`), which can be large.
-    pub extra: bool,
+    /// The remittance's other fields (`extra`) to read, by name: only these are kept
+    /// (the column holds hundreds; parsing past the others costs no allocation).
+    pub extra: Vec<String>,
     /// The reason of the contract's last status change.
     pub status_reason: bool,
 }
@@ -147,7 +148,7 @@ pub struct ExportContract {
     pub version: i64,
     /// Empty unless [`ExportQuery::status_reason`].
     pub status_reason: String,
-    /// Empty unless [`ExportQuery::extra`].
+    /// The [`ExportQuery::extra`] fields the contract has.
     pub extra: Extra,
     /// In dialling order (remessa first, enrichment last); empty unless asked for.
     pub phones: Vec<Phone>,
@@ -494,7 +495,7 @@ impl ExportReader {
              LEFT JOIN export_sent s ON s.workspace_id = c.workspace_id AND s.kind = $2 AND s.contract = c.contract
              WHERE c.workspace_id = $1 AND c.contract > $3 AND c.status IN ({statuses})
              ORDER BY c.contract LIMIT ${limit}",
-            extra = if q.extra { "c.extra" } else { "'{}'" },
+            extra = if q.extra.is_empty() { "'{}'" } else { "c.extra" },
             reason = if q.status_reason {
                 "COALESCE((SELECT h.reason FROM contract_status_history h
                     WHERE h.workspace_id = c.workspace_id AND h.contract = c.contract
@@ -537,7 +538,7 @@ impl ExportReader {
                     status_since: parse_date("contracts.status_since", &since)?,
                     version: col(r, "version")?,
                     status_reason: col(r, "status_reason")?,
-                    extra: parse_extra("contracts.extra", &extra)?,
+                    extra: wanted_extra(&self.query.extra, &extra)?,
                     phones: Vec::new(),
                     addresses: Vec::new(),
                     emails: Vec::new(),
@@ -666,5 +667,81 @@ impl ExportReader {
             }
         }
         Ok(())
+    }
+}
+
+/// The `wanted` keys of an `extra` JSON object.
+fn wanted_extra(wanted: &[String], text: &str) -> Result<Extra> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    if wanted.is_empty() {
+        return Ok(Extra::new());
+    }
+    /// A key, as the index of the wanted key it is (`None`: not wanted).
+    struct Key<'w>(&'w [String]);
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = Option<usize>;
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Key<'_> {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Self::Value, E> {
+            Ok(self.0.iter().position(|w| w == k))
+        }
+    }
+    struct Object<'w>(&'w [String]);
+    impl<'de> Visitor<'de> for Object<'_> {
+        type Value = Extra;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Extra, A::Error> {
+            let mut out = Extra::new();
+            while let Some(found) = m.next_key_seed(Key(self.0))? {
+                match found {
+                    Some(i) => {
+                        out.insert(self.0[i].clone(), m.next_value::<serde_json::Value>()?);
+                    }
+                    None => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::Deserializer::deserialize_map(&mut de, Object(wanted)).map_err(|e| StoreError::Corrupt {
+        what: "contracts.extra".into(),
+        why: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_wanted_extra_fields_are_kept() {
+        let wanted = ["b".to_string(), "d".to_string()];
+        let extra = super::wanted_extra(
+            &wanted,
+            r#"{"a": [1, {"x": 2}], "b": "dois", "c": 3, "d": 4}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(extra),
+            serde_json::json!({"b": "dois", "d": 4})
+        );
+        assert!(super::wanted_extra(&wanted, "[1]").is_err());
+        assert!(super::wanted_extra(&[], "not even JSON")
+            .unwrap()
+            .is_empty());
     }
 }
