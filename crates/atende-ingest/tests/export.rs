@@ -886,4 +886,6 @@ async fn ftp_delivery_shows_only_complete_files() {
         std::fs::read(watch.join(&run.file_name)).unwrap(),
         std::fs::read(outbox.join(&run.file_name)).unwrap()
     );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
 }
