@@ -14,6 +14,10 @@
 //!   [`FileError`].
 //! - **Samples** ([`sample`]): synthetic, valid, deterministic files for tests, demos and
 //!   benchmarks, consistent across layouts for the same seed.
+//! - **Export layouts** ([`ExportLayout`], [`ExportLayouts`]): the files the hub writes
+//!   for the dialer (mailing, UC003) and its write-off file (baixa, UC007), as data in
+//!   `export_layouts/` (documented in `export_layouts/README.md`), with a generic writer
+//!   and a reader that checks a written file against its layout.
 //!
 //! Pure: no clock (the sample generator takes "today"), no global state; the only I/O is
 //! reading what the caller hands in ([`Layouts::load_dir`] reads a folder of layouts).
@@ -36,12 +40,18 @@
 //! assert_eq!((summary.rows, summary.rejected, contracts), (100, 0, 100));
 //! ```
 
+mod export;
 mod layout;
 mod parse;
 mod pattern;
 mod sample;
 mod value;
 
+pub use export::{
+    AddressField, ContractField, CustomerField, Datum, Encoding, ExportField, ExportKind,
+    ExportLayout, ExportLayouts, ExportMode, ExportRecord, ExportRow, Needs, PhoneField,
+    RenderContext, RenderError, RunField, Source,
+};
 pub use layout::{Field, Kind, Layout, LayoutError, Layouts, Record};
 pub use parse::{parse, FileError, Parser, Row, RowError, Summary, MAX_LINE_BYTES};
 pub use pattern::FileInfo;

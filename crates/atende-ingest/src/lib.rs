@@ -15,6 +15,7 @@
 //! (partial block, enrichment numbering, batimento write-off, marks) in
 //! `atende-store::portfolio`; this crate maps rows to records and keeps the order.
 
+pub mod export;
 pub mod map;
 pub mod pickup;
 pub mod plan;

@@ -26,6 +26,10 @@ pub struct PollReport {
     pub deferred: Vec<(String, String)>,
     /// Names no layout knows (left where they are).
     pub ignored: Vec<String>,
+    /// Exports made or delivered after the files ([`poll_and_export`] only).
+    pub exports: Vec<atende_store::portfolio::exports::ExportRun>,
+    /// Exports that failed ([`poll_and_export`] only).
+    pub export_errors: Vec<String>,
 }
 
 async fn on_source<T: Send + 'static>(
@@ -116,5 +120,28 @@ pub async fn poll(
         );
         report.files.push(file);
     }
+    Ok(report)
+}
+
+/// [`poll`], then the dialer exports the imported files call for and the retry of
+/// undelivered ones ([`crate::export::after_poll`]); the retry runs even when the poll
+/// failed (its error is returned after).
+pub async fn poll_and_export(
+    store: &Store,
+    layouts: &Layouts,
+    workspace: &str,
+    source: &SharedSource,
+    exports: &crate::export::ExportSettings,
+    progress: &mut dyn Progress,
+) -> Result<PollReport, IngestError> {
+    let polled = poll(store, layouts, workspace, source, progress).await;
+    let files = polled
+        .as_ref()
+        .map(|r| r.files.as_slice())
+        .unwrap_or_default();
+    let (done, errors) = crate::export::after_poll(store, layouts, exports, workspace, files).await;
+    let mut report = polled?;
+    report.exports = done;
+    report.export_errors = errors;
     Ok(report)
 }

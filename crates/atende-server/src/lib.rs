@@ -40,6 +40,48 @@ pub struct Config {
     pub demo: bool,
     /// Where the collections hub picks creditor files up, if anywhere.
     pub collections: Option<CollectionsPickup>,
+    /// Where the collections hub's dialer files (mailing, baixa) go, if anywhere.
+    pub collections_export: Option<CollectionsExport>,
+}
+
+/// The dialer exports of one workspace (UC003, UC007): every file is kept in `outbox`
+/// and, with a destination, delivered there (into `folder`), renamed once complete.
+#[derive(Clone, Debug)]
+pub struct CollectionsExport {
+    pub workspace: String,
+    pub outbox: std::path::PathBuf,
+    pub destination: Option<CollectionsSource>,
+    /// A folder of the destination (`""`: its own directory).
+    pub folder: String,
+    /// A folder of export layouts replacing the built-in ones of their kind.
+    pub layouts: Option<std::path::PathBuf>,
+}
+
+impl CollectionsExport {
+    /// What the export job needs (the destination connects on first use).
+    pub fn settings(&self) -> anyhow::Result<atende_ingest::export::ExportSettings> {
+        let layouts = match &self.layouts {
+            Some(dir) => atende_collections::ExportLayouts::load_dir(dir)
+                .with_context(|| format!("export layouts in {}", dir.display()))?,
+            None => atende_collections::ExportLayouts::defaults(),
+        };
+        let destination = match &self.destination {
+            None => None,
+            Some(CollectionsSource::Inbox(dir)) => Some(atende_ingest::export::Destination::new(
+                Box::new(atende_filesource::InboxFolder::new(dir)?),
+                &self.folder,
+            )),
+            Some(CollectionsSource::Ftp(config)) => Some(atende_ingest::export::Destination::new(
+                Box::new(atende_filesource::FtpSource::new(config.clone())),
+                &self.folder,
+            )),
+        };
+        Ok(atende_ingest::export::ExportSettings {
+            outbox: self.outbox.clone(),
+            destination,
+            layouts,
+        })
+    }
 }
 
 /// The collections hub's pick-up: a source polled for one workspace.
@@ -82,6 +124,7 @@ impl Default for Config {
             api_token: None,
             demo: true,
             collections: None,
+            collections_export: None,
         }
     }
 }
@@ -211,10 +254,46 @@ pub async fn run_collections_pickup(app: Arc<App>, pickup: CollectionsPickup) {
     let described = source.describe();
     tracing::info!(source = %described, every = ?pickup.every, "collections pick-up");
     let source: atende_ingest::pickup::SharedSource = Arc::new(std::sync::Mutex::new(source));
+    // the dialer files follow the day's imports when exports are set for this workspace
+    let exports = match app
+        .config
+        .collections_export
+        .as_ref()
+        .filter(|e| e.workspace == pickup.workspace)
+        .map(CollectionsExport::settings)
+    {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            tracing::error!(error = %format!("{e:#}"), "collections exports disabled");
+            None
+        }
+        None => None,
+    };
     loop {
-        match atende_ingest::pickup::poll(&app.store, &layouts, &pickup.workspace, &source, &mut ())
-            .await
-        {
+        let polled = match &exports {
+            Some(settings) => {
+                atende_ingest::pickup::poll_and_export(
+                    &app.store,
+                    &layouts,
+                    &pickup.workspace,
+                    &source,
+                    settings,
+                    &mut (),
+                )
+                .await
+            }
+            None => {
+                atende_ingest::pickup::poll(
+                    &app.store,
+                    &layouts,
+                    &pickup.workspace,
+                    &source,
+                    &mut (),
+                )
+                .await
+            }
+        };
+        match polled {
             Ok(report) => {
                 for (name, why) in &report.deferred {
                     tracing::debug!(file = %name, why = %why, "collections file waits");

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "omnichannel receiver: per-workspace secret, visitor links",
         V8,
     ),
+    (
+        9,
+        "export bookkeeping: lines sent per contract, mode, attempts",
+        V9,
+    ),
 ];
 
 /// The omnichannel receiver (UC008, [`crate::portfolio::omni`]): the shared secret the
@@ -51,6 +56,25 @@ CREATE INDEX customer_emails_email ON customer_emails (workspace_id, email)
 const V7: &str = r#"
 ALTER TABLE workflow_history ADD COLUMN occurrence_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX workflow_history_occurrence ON workflow_history (workspace_id, occurrence_id)
+"#;
+
+/// What the dialer has been sent (UC003, UC007; see `portfolio::exports`):
+/// `export_sent` keeps, per kind (`mailing`, `baixa`) and contract, a fingerprint of the
+/// last line sent, so an incremental file lists exactly the contracts whose line changed,
+/// whatever changed it (a file, the portal, a score update). `export_runs` gains the mode
+/// (`full`/`incremental`) and the delivery attempts.
+const V9: &str = r#"
+CREATE TABLE export_sent (
+    workspace_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    fingerprint BIGINT NOT NULL,
+    export_id BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, kind, contract)
+);
+ALTER TABLE export_runs ADD COLUMN mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE export_runs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX export_runs_kind ON export_runs (workspace_id, kind, id)
 "#;
 
 /// What the portal, the omnichannel platform and the dialer exchange with the portfolio

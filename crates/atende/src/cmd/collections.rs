@@ -79,6 +79,28 @@ pub enum CollectionsCommand {
         #[arg(long, default_value_t = 10_000)]
         limit: i64,
     },
+    /// Write a dialer file now: the mailing (UC003) or the write-off file (UC007), into
+    /// the --out folder and, with --ftp, onto the dialer's server (renamed once complete).
+    Export {
+        #[arg(value_parser = ["mailing", "baixa"])]
+        kind: String,
+        /// Every contract of the layout's statuses (default for a mailing).
+        #[arg(long, conflicts_with = "incremental")]
+        full: bool,
+        /// Only contracts whose line changed since last sent (default for a baixa).
+        #[arg(long)]
+        incremental: bool,
+        /// The outbox folder: every file is kept there.
+        #[arg(long)]
+        out: PathBuf,
+        /// The dialer's server, `ftp://user@host[:port]/dir`; the password comes from
+        /// ATENDE_EXPORT_FTP_PASSWORD (or ATENDE_FTP_PASSWORD).
+        #[arg(long)]
+        ftp: Option<String>,
+        /// A folder of export layouts replacing the built-in ones of their kind.
+        #[arg(long, env = "ATENDE_EXPORT_LAYOUTS")]
+        export_layouts: Option<PathBuf>,
+    },
 }
 
 pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCode> {
@@ -192,6 +214,37 @@ pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCo
                 }
                 Ok(ExitCode::SUCCESS)
             }
+            CollectionsCommand::Export {
+                kind,
+                full,
+                incremental,
+                out,
+                ftp,
+                export_layouts,
+            } => {
+                let kind: atende_collections::ExportKind =
+                    kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+                let mode = match (full, incremental, kind) {
+                    (true, _, _) => atende_collections::ExportMode::Full,
+                    (_, true, _) => atende_collections::ExportMode::Incremental,
+                    (_, _, atende_collections::ExportKind::Mailing) => {
+                        atende_collections::ExportMode::Full
+                    }
+                    (_, _, atende_collections::ExportKind::Baixa) => {
+                        atende_collections::ExportMode::Incremental
+                    }
+                };
+                export(
+                    &store,
+                    &common.workspace,
+                    kind,
+                    mode,
+                    out,
+                    ftp,
+                    export_layouts,
+                )
+                .await
+            }
             CollectionsCommand::Layouts | CollectionsCommand::Sample { .. } => {
                 unreachable!("handled above")
             }
@@ -214,6 +267,70 @@ pub fn ftp_config(url: &str) -> anyhow::Result<FtpConfig> {
         password: std::env::var("ATENDE_FTP_PASSWORD").unwrap_or_default(),
         directory: format!("/{path}"),
         timeout: Duration::from_secs(30),
+    })
+}
+
+/// The dialer's FTP server from `ftp://user@host[:port]/dir`; the password from
+/// ATENDE_EXPORT_FTP_PASSWORD, else ATENDE_FTP_PASSWORD.
+pub fn export_ftp_config(url: &str) -> anyhow::Result<FtpConfig> {
+    let mut config = ftp_config(url)?;
+    if let Ok(password) = std::env::var("ATENDE_EXPORT_FTP_PASSWORD") {
+        config.password = password;
+    }
+    Ok(config)
+}
+
+async fn export(
+    store: &atende_store::Store,
+    workspace: &str,
+    kind: atende_collections::ExportKind,
+    mode: atende_collections::ExportMode,
+    out: PathBuf,
+    ftp: Option<String>,
+    layouts: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use atende_ingest::export::{Destination, ExportSettings};
+    use atende_store::portfolio::exports::ExportStatus;
+    let layouts = match &layouts {
+        Some(dir) => atende_collections::ExportLayouts::load_dir(dir)
+            .with_context(|| format!("export layouts in {}", dir.display()))?,
+        None => atende_collections::ExportLayouts::defaults(),
+    };
+    let destination = match ftp {
+        Some(url) => Some(Destination::new(
+            Box::new(FtpSource::new(export_ftp_config(&url)?)),
+            "",
+        )),
+        None => None,
+    };
+    let settings = ExportSettings {
+        outbox: out,
+        destination,
+        layouts,
+    };
+    let mut bar = Bar::new();
+    bar.0.set_message(format!("{kind} {mode}"));
+    let run =
+        atende_ingest::export::export(store, &settings, workspace, kind, mode, None, &mut bar)
+            .await?;
+    drop(bar);
+    let status = run.status.as_str();
+    match run.status {
+        ExportStatus::Empty => println!("{kind} {mode}: nothing to send (export {})", run.id),
+        _ => println!(
+            "{kind} {mode}: {} lines -> {} (export {}, {status})",
+            run.rows,
+            settings.outbox.join(&run.file_name).display(),
+            run.id
+        ),
+    }
+    if !run.message.is_empty() {
+        println!("    {}", run.message);
+    }
+    Ok(if run.status == ExportStatus::Failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

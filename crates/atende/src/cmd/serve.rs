@@ -53,6 +53,23 @@ pub struct ServeArgs {
     /// A folder of layout files replacing or adding to the built-in ones.
     #[arg(long, env = "ATENDE_LAYOUTS")]
     pub layouts: Option<PathBuf>,
+    /// Collections hub: keep the dialer files (mailing, baixa) in this folder; with it the
+    /// pick-up writes them after the day's files and POST /api/v1/collections/exports works.
+    #[arg(long, env = "ATENDE_EXPORT_OUTBOX")]
+    pub export_outbox: Option<PathBuf>,
+    /// Collections hub: deliver the dialer files to `ftp://user@host[:port]/dir`
+    /// (password in ATENDE_EXPORT_FTP_PASSWORD).
+    #[arg(long, env = "ATENDE_EXPORT_FTP", conflicts_with = "export_dir")]
+    pub export_ftp: Option<String>,
+    /// Collections hub: deliver the dialer files to this folder (a share the dialer reads).
+    #[arg(long, env = "ATENDE_EXPORT_DIR")]
+    pub export_dir: Option<PathBuf>,
+    /// The workspace whose dialer files these are (default: the collections workspace).
+    #[arg(long, env = "ATENDE_EXPORT_WORKSPACE")]
+    pub export_workspace: Option<String>,
+    /// A folder of export layouts replacing the built-in ones of their kind.
+    #[arg(long, env = "ATENDE_EXPORT_LAYOUTS")]
+    pub export_layouts: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -87,8 +104,30 @@ impl ServeArgs {
             every: Duration::from_secs(self.collections_every.max(1)),
             layouts: self.layouts.clone(),
         });
+        let destination = match (&self.export_ftp, &self.export_dir) {
+            (Some(url), _) => super::collections::export_ftp_config(url)
+                .map(atende_server::CollectionsSource::Ftp)
+                .map_err(|e| eprintln!("warning: --export-ftp: {e:#}; files stay in the outbox"))
+                .ok(),
+            (None, Some(dir)) => Some(atende_server::CollectionsSource::Inbox(dir.clone())),
+            (None, None) => None,
+        };
+        let collections_export =
+            self.export_outbox
+                .clone()
+                .map(|outbox| atende_server::CollectionsExport {
+                    workspace: self
+                        .export_workspace
+                        .clone()
+                        .unwrap_or_else(|| self.collections_workspace.clone()),
+                    outbox,
+                    destination,
+                    folder: String::new(),
+                    layouts: self.export_layouts.clone(),
+                });
         Config {
             collections,
+            collections_export,
             database_url: self.db.clone(),
             listen: self.listen,
             public_url,
