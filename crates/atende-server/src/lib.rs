@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod http;
 pub mod outbox;
+pub mod pickup;
 pub mod processor;
 pub mod services;
 pub mod triggers;
@@ -38,35 +39,24 @@ pub struct Config {
     pub api_token: Option<String>,
     /// Load the demo workspace (bot, web chat channel, mock ERP).
     pub demo: bool,
-    /// Where the collections hub picks creditor files up, if anywhere.
+    /// A pick-up source given on the command line (`--collections-inbox|ftp|sftp`),
+    /// written to the store at start; sources are otherwise managed per workspace
+    /// (`atende collections sources`, `/api/v1/collections/sources`).
     pub collections: Option<CollectionsPickup>,
-}
-
-/// The collections hub's pick-up: a source polled for one workspace.
-#[derive(Clone)]
-pub struct CollectionsPickup {
-    pub workspace: String,
-    pub source: CollectionsSource,
-    pub every: Duration,
-    /// A folder of layout files replacing or adding to the built-in ones.
+    /// How often this instance looks for pick-up sources that are due.
+    pub collections_tick: Duration,
+    /// A folder of layout files replacing or adding to the built-in ones, for sources
+    /// that name none.
     pub layouts: Option<std::path::PathBuf>,
 }
 
-/// Which kind of source.
+/// One pick-up source for one workspace, from the command line.
 #[derive(Clone, Debug)]
-pub enum CollectionsSource {
-    Inbox(std::path::PathBuf),
-    Ftp(atende_filesource::FtpConfig),
-}
-
-impl std::fmt::Debug for CollectionsPickup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CollectionsPickup")
-            .field("workspace", &self.workspace)
-            .field("source", &self.source)
-            .field("every", &self.every)
-            .finish()
-    }
+pub struct CollectionsPickup {
+    pub workspace: String,
+    /// The source's name in the store.
+    pub name: String,
+    pub spec: atende_store::sources::SourceSpec,
 }
 
 impl Default for Config {
@@ -82,6 +72,8 @@ impl Default for Config {
             api_token: None,
             demo: true,
             collections: None,
+            collections_tick: Duration::from_secs(2),
+            layouts: None,
         }
     }
 }
@@ -176,61 +168,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls the collections source for ever (errors are logged; the next poll retries).
-pub async fn run_collections_pickup(app: Arc<App>, pickup: CollectionsPickup) {
-    let layouts = match &pickup.layouts {
-        Some(dir) => match atende_collections::Layouts::load_dir(dir) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "collections layouts: pick-up disabled");
-                return;
-            }
-        },
-        None => atende_collections::Layouts::defaults(),
-    };
-    if let Err(e) = app
-        .store
-        .ensure_workspace(&pickup.workspace, &pickup.workspace)
-        .await
-    {
-        tracing::error!(error = %e, "collections workspace: pick-up disabled");
-        return;
-    }
-    let source: Box<dyn atende_filesource::FileSource + Send> = match &pickup.source {
-        CollectionsSource::Inbox(dir) => match atende_filesource::InboxFolder::new(dir) {
-            Ok(s) => Box::new(s),
-            Err(e) => {
-                tracing::error!(error = %e, "collections inbox: pick-up disabled");
-                return;
-            }
-        },
-        CollectionsSource::Ftp(config) => {
-            Box::new(atende_filesource::FtpSource::new(config.clone()))
-        }
-    };
-    let described = source.describe();
-    tracing::info!(source = %described, every = ?pickup.every, "collections pick-up");
-    let source: atende_ingest::pickup::SharedSource = Arc::new(std::sync::Mutex::new(source));
-    loop {
-        match atende_ingest::pickup::poll(&app.store, &layouts, &pickup.workspace, &source, &mut ())
-            .await
-        {
-            Ok(report) => {
-                for (name, why) in &report.deferred {
-                    tracing::debug!(file = %name, why = %why, "collections file waits");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, source = %described, "collections pick-up"),
-        }
-        tokio::time::sleep(pickup.every).await;
-    }
-}
-
-/// Starts the scheduler, the outbox and the recovery of pending messages.
+/// Starts the scheduler, the outbox, the collections pick-up and the recovery of pending
+/// messages.
 pub fn start_workers(app: &Arc<App>) {
-    if let Some(pickup) = app.config.collections.clone() {
-        tokio::spawn(run_collections_pickup(app.clone(), pickup));
-    }
+    tokio::spawn(pickup::run(app.clone()));
     tokio::spawn(processor::run_scheduler(app.clone()));
     tokio::spawn(outbox::run(app.clone()));
     let a = app.clone();

@@ -151,6 +151,18 @@ pub struct SftpServer {
     dir: std::path::PathBuf,
 }
 
+impl SftpServer {
+    /// Lets another client key in (a line of a `.pub` file).
+    pub fn authorize(&self, public_key: &str) {
+        use std::io::Write;
+        let mut keys = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        writeln!(keys, "{}", public_key.trim()).expect("authorized_keys");
+    }
+}
+
 impl Drop for SftpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
