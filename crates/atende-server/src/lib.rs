@@ -48,6 +48,10 @@ pub struct Config {
     /// A folder of layout files replacing or adding to the built-in ones, for sources
     /// that name none.
     pub layouts: Option<std::path::PathBuf>,
+    /// The folder whose `<workspace>/` subfolder holds the files a workspace's sources may
+    /// refer to (inbox folders, secret and key files, known_hosts, layouts); see
+    /// [`pickup::Scope`].
+    pub collections_root: std::path::PathBuf,
 }
 
 /// One pick-up source for one workspace, from the command line.
@@ -74,6 +78,7 @@ impl Default for Config {
             collections: None,
             collections_tick: Duration::from_secs(2),
             layouts: None,
+            collections_root: "data/collections".into(),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! runs and runs out if the instance dies. Secrets are read from their reference
 //! (`env:NAME`, `file:PATH`) at each poll, so rotating one needs no restart.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,32 +27,146 @@ pub const LEASE: Duration = Duration::from_secs(300);
 /// Network timeout of FTP and SFTP requests.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Reads a secret from its reference: `env:NAME` or `file:PATH` (trailing newline
-/// dropped); `None` for an empty reference.
-pub fn resolve_secret(reference: &str) -> Result<Option<String>, String> {
-    if reference.is_empty() {
-        return Ok(None);
-    }
-    if let Some(name) = reference.strip_prefix("env:") {
-        return std::env::var(name)
-            .map(Some)
-            .map_err(|_| format!("secret {reference}: the environment variable is not set"));
-    }
-    if let Some(path) = reference.strip_prefix("file:") {
-        return std::fs::read_to_string(path)
-            .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
-            .map_err(|e| format!("secret {reference}: {e}"));
-    }
-    Err(format!(
-        "secret {reference:?} is not a reference (env:NAME or file:PATH)"
-    ))
+/// What a source may refer to on this server. Sources are edited with a workspace's API
+/// token and their references are resolved here, so a workspace reaches only its own:
+/// environment variables named `ATENDE_SOURCE_<WORKSPACE>_…` and files (secret files,
+/// key files, known_hosts, inbox and layouts folders) under
+/// `<collections_root>/<workspace>/`, where relative paths start. The source the `serve`
+/// flags define is the operator's and may refer to anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// `None`: the operator's (anything goes).
+    folder: Option<PathBuf>,
+    env_prefix: String,
 }
 
-/// Checks what can be checked without the secrets and the network: the store's rules
-/// and the URL's shape. Errors name the field.
-pub fn check_spec(spec: &SourceSpec) -> Result<(), String> {
+/// A workspace id as a folder name or a part of a variable name.
+fn tidy(workspace: &str) -> String {
+    let t: String = workspace
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if t.is_empty() {
+        "_".into()
+    } else {
+        t
+    }
+}
+
+impl Scope {
+    pub fn operator() -> Scope {
+        Scope {
+            folder: None,
+            env_prefix: String::new(),
+        }
+    }
+
+    pub fn workspace(root: &Path, workspace: &str) -> Scope {
+        Scope {
+            folder: Some(root.join(tidy(workspace))),
+            env_prefix: Scope::env_prefix(workspace),
+        }
+    }
+
+    /// `ATENDE_SOURCE_<WORKSPACE>_` (the id upper-cased, other characters as `_`).
+    pub fn env_prefix(workspace: &str) -> String {
+        format!(
+            "ATENDE_SOURCE_{}_",
+            tidy(workspace).replace('-', "_").to_ascii_uppercase()
+        )
+    }
+
+    /// The workspace's folder, if the scope has one.
+    pub fn folder(&self) -> Option<&Path> {
+        self.folder.as_deref()
+    }
+
+    /// `text` as a path this scope may use (relative ones start in the workspace folder).
+    pub fn path(&self, field: &str, text: &str) -> Result<PathBuf, String> {
+        let path = Path::new(text);
+        let Some(folder) = &self.folder else {
+            return Ok(path.to_path_buf());
+        };
+        let outside = || {
+            format!(
+                "field '{field}': {text} is outside this workspace's folder {} on the server",
+                folder.display()
+            )
+        };
+        if path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(outside());
+        }
+        let full = folder.join(path);
+        let (full_abs, folder_abs) = (
+            std::path::absolute(&full).map_err(|_| outside())?,
+            std::path::absolute(folder).map_err(|_| outside())?,
+        );
+        if !full_abs.starts_with(&folder_abs) {
+            return Err(outside());
+        }
+        Ok(full)
+    }
+
+    fn env(&self, name: &str) -> Result<(), String> {
+        if self.folder.is_some() && !name.starts_with(&self.env_prefix) {
+            return Err(format!(
+                "field 'secret': env:{name} is not this workspace's; its variables are named {}…",
+                self.env_prefix
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a secret reference against the scope.
+    fn check_secret(&self, reference: &str) -> Result<(), String> {
+        if let Some(name) = reference.strip_prefix("env:") {
+            self.env(name)?;
+        } else if let Some(path) = reference.strip_prefix("file:") {
+            self.path("secret", path)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a secret from its reference: `env:NAME` or `file:PATH` (trailing newline
+    /// dropped); `None` for an empty reference.
+    pub fn resolve_secret(&self, reference: &str) -> Result<Option<String>, String> {
+        if reference.is_empty() {
+            return Ok(None);
+        }
+        if let Some(name) = reference.strip_prefix("env:") {
+            self.env(name)?;
+            return std::env::var(name)
+                .map(Some)
+                .map_err(|_| format!("secret {reference}: the environment variable is not set"));
+        }
+        if let Some(path) = reference.strip_prefix("file:") {
+            let path = self.path("secret", path)?;
+            return std::fs::read_to_string(&path)
+                .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
+                .map_err(|e| format!("secret {reference}: {e}"));
+        }
+        Err(format!(
+            "secret {reference:?} is not a reference (env:NAME or file:PATH)"
+        ))
+    }
+}
+
+/// Checks what can be checked without the secrets and the network: the store's rules,
+/// the URL's shape and what the scope allows. Errors name the field.
+pub fn check_spec(spec: &SourceSpec, scope: &Scope) -> Result<(), String> {
     spec.validate().map_err(|e| e.to_string())?;
-    if spec.kind != SourceKind::Inbox {
+    if spec.kind == SourceKind::Inbox {
+        scope.path("location", spec.location.trim())?;
+    } else {
         let location =
             parse_location(spec.location.trim()).map_err(|e| format!("field 'location': {e}"))?;
         let expected = match spec.kind {
@@ -67,16 +181,30 @@ pub fn check_spec(spec: &SourceSpec) -> Result<(), String> {
             ));
         }
     }
+    scope.check_secret(&spec.secret)?;
+    if !spec.key_file.is_empty() {
+        scope.path("key_file", &spec.key_file)?;
+    }
+    if !spec.host_key.is_empty() && !spec.host_key.starts_with("SHA256:") {
+        scope.path("host_key", spec.host_key.trim())?;
+    }
+    if !spec.layouts.is_empty() {
+        scope.path("layouts", &spec.layouts)?;
+    }
     Ok(())
 }
 
 /// Opens the source a spec describes (connections are made on first use).
-pub fn build_source(spec: &SourceSpec) -> Result<Box<dyn FileSource + Send>, String> {
-    check_spec(spec)?;
-    let secret = resolve_secret(&spec.secret)?;
+pub fn build_source(
+    spec: &SourceSpec,
+    scope: &Scope,
+) -> Result<Box<dyn FileSource + Send>, String> {
+    check_spec(spec, scope)?;
+    let secret = scope.resolve_secret(&spec.secret)?;
     Ok(match spec.kind {
         SourceKind::Inbox => Box::new(
-            InboxFolder::new(PathBuf::from(spec.location.trim())).map_err(|e| e.to_string())?,
+            InboxFolder::new(scope.path("location", spec.location.trim())?)
+                .map_err(|e| e.to_string())?,
         ),
         SourceKind::Ftp => {
             let l = parse_location(spec.location.trim()).map_err(|e| e.to_string())?;
@@ -94,16 +222,20 @@ pub fn build_source(spec: &SourceSpec) -> Result<Box<dyn FileSource + Send>, Str
                 SftpAuth::Password(secret.ok_or("an SFTP source needs a password or key_file")?)
             } else {
                 SftpAuth::KeyFile {
-                    path: PathBuf::from(&spec.key_file),
+                    path: scope.path("key_file", &spec.key_file)?,
                     passphrase: secret,
                 }
+            };
+            let host_key = match spec.host_key.trim() {
+                fp if fp.starts_with("SHA256:") => HostKeyCheck::Fingerprint(fp.to_string()),
+                file => HostKeyCheck::KnownHosts(scope.path("host_key", file)?),
             };
             Box::new(SftpSource::new(SftpConfig {
                 host: l.host,
                 port: l.port,
                 user: l.user,
                 auth,
-                host_key: HostKeyCheck::parse(spec.host_key.trim()),
+                host_key,
                 directory: l.directory,
                 timeout: NETWORK_TIMEOUT,
             }))
@@ -111,11 +243,30 @@ pub fn build_source(spec: &SourceSpec) -> Result<Box<dyn FileSource + Send>, Str
     })
 }
 
-fn layouts_for(app: &App, spec: &SourceSpec) -> Result<atende_collections::Layouts, String> {
+/// The scope a stored source is resolved in: the operator's for the source the `serve`
+/// flags wrote (as long as it is unchanged), else its workspace's.
+pub fn scope_of(app: &App, source: &CollectionSource) -> Scope {
+    match &app.config.collections {
+        Some(p)
+            if p.workspace == source.workspace
+                && p.name == source.name
+                && p.spec == source.spec =>
+        {
+            Scope::operator()
+        }
+        _ => Scope::workspace(&app.config.collections_root, &source.workspace),
+    }
+}
+
+fn layouts_for(
+    app: &App,
+    spec: &SourceSpec,
+    scope: &Scope,
+) -> Result<atende_collections::Layouts, String> {
     let dir = match (spec.layouts.as_str(), &app.config.layouts) {
         ("", None) => return Ok(atende_collections::Layouts::defaults()),
         ("", Some(dir)) => dir.clone(),
-        (dir, _) => PathBuf::from(dir),
+        (dir, _) => scope.path("layouts", dir)?,
     };
     atende_collections::Layouts::load_dir(&dir)
         .map_err(|e| format!("layouts in {}: {e}", dir.display()))
@@ -193,10 +344,11 @@ pub async fn poll_source(app: &Arc<App>, source: &CollectionSource) -> Result<Po
 }
 
 async fn run_poll(app: &Arc<App>, source: &CollectionSource) -> Result<PollReport, String> {
-    let layouts = layouts_for(app, &source.spec)?;
+    let scope = scope_of(app, source);
+    let layouts = layouts_for(app, &source.spec, &scope)?;
     let spec = source.spec.clone();
     // building an inbox touches the disk
-    let built = tokio::task::spawn_blocking(move || build_source(&spec))
+    let built = tokio::task::spawn_blocking(move || build_source(&spec, &scope))
         .await
         .map_err(|e| format!("source thread: {e}"))??;
     let described = built.describe();
@@ -313,35 +465,94 @@ mod tests {
 
     #[test]
     fn secrets_come_from_their_reference() {
-        assert_eq!(resolve_secret("").unwrap(), None);
+        let op = Scope::operator();
+        assert_eq!(op.resolve_secret("").unwrap(), None);
         let var = format!("ATENDE_TEST_SECRET_{}", std::process::id());
-        assert!(resolve_secret(&format!("env:{var}"))
+        assert!(op
+            .resolve_secret(&format!("env:{var}"))
             .unwrap_err()
             .contains("not set"));
         let file = std::env::temp_dir().join(format!("atende-secret-{}", uuid::Uuid::new_v4()));
         std::fs::write(&file, "s3cret\n").unwrap();
         assert_eq!(
-            resolve_secret(&format!("file:{}", file.display())).unwrap(),
+            op.resolve_secret(&format!("file:{}", file.display()))
+                .unwrap(),
             Some("s3cret".into())
         );
         let _ = std::fs::remove_file(file);
-        assert!(resolve_secret("hunter2").is_err());
+        assert!(op.resolve_secret("hunter2").is_err());
+    }
+
+    #[test]
+    fn a_workspace_reaches_only_its_own_variables_and_files() {
+        let root = std::env::temp_dir().join(format!("atende-scope-{}", uuid::Uuid::new_v4()));
+        let atom = Scope::workspace(&root, "atom");
+        assert_eq!(Scope::env_prefix("atom-2.b"), "ATENDE_SOURCE_ATOM_2_B_");
+        for reference in ["env:DATABASE_URL", "env:ATENDE_SOURCE_OTHER_PASSWORD"] {
+            let e = atom.resolve_secret(reference).unwrap_err();
+            assert!(e.contains("not this workspace's"), "{e}");
+        }
+        assert!(atom
+            .resolve_secret("env:ATENDE_SOURCE_ATOM_UNSET_FOR_TEST")
+            .unwrap_err()
+            .contains("not set"));
+        for path in ["/etc/passwd", "../other/key", "in/../../other/key"] {
+            let e = atom.path("key_file", path).unwrap_err();
+            assert!(
+                e.contains("field 'key_file'") && e.contains("outside"),
+                "{path}: {e}"
+            );
+        }
+        assert_eq!(
+            atom.path("location", "in").unwrap(),
+            root.join("atom").join("in")
+        );
+        let inside = root.join("atom").join("keys").join("id");
+        assert_eq!(
+            atom.path("key_file", &inside.display().to_string())
+                .unwrap(),
+            inside
+        );
+        std::fs::create_dir_all(root.join("atom")).unwrap();
+        std::fs::write(root.join("atom").join("pw"), "s3cret\n").unwrap();
+        assert_eq!(
+            atom.resolve_secret("file:pw").unwrap(),
+            Some("s3cret".into())
+        );
+        assert!(Scope::workspace(&root, "other")
+            .resolve_secret(&format!("file:{}", root.join("atom").join("pw").display()))
+            .is_err());
+        let _ = std::fs::remove_dir_all(root);
     }
 
     #[test]
     fn specs_are_checked_before_saving() {
+        let op = Scope::operator();
         let mut s = spec(SourceKind::Sftp, "sftp://evo@h:99999/x");
         s.host_key = "SHA256:abc".into();
         s.secret = "env:X".into();
-        assert!(check_spec(&s).unwrap_err().contains("port"));
+        assert!(check_spec(&s, &op).unwrap_err().contains("port"));
         s.location = "sftp://evo@h/x".into();
-        assert!(check_spec(&s).is_ok());
+        assert!(check_spec(&s, &op).is_ok());
+        let scoped = Scope::workspace(Path::new("/srv/atende"), "atom");
+        assert!(check_spec(&s, &scoped)
+            .unwrap_err()
+            .contains("field 'secret'"));
+        s.secret = "env:ATENDE_SOURCE_ATOM_SFTP".into();
+        assert!(check_spec(&s, &scoped).is_ok());
+        s.host_key = "/etc/ssh/ssh_known_hosts".into();
+        assert!(check_spec(&s, &scoped)
+            .unwrap_err()
+            .contains("field 'host_key'"));
         // a missing password is found when polling, with its reference named
         let var = format!("ATENDE_TEST_MISSING_{}", std::process::id());
         s.secret = format!("env:{var}");
-        let e = build_source(&s).err().unwrap();
+        let e = build_source(&s, &op).err().unwrap();
         assert!(e.contains(&var), "{e}");
         let ftp = spec(SourceKind::Ftp, "ftp://evo@h/out");
-        assert_eq!(build_source(&ftp).unwrap().describe(), "ftp://evo@h:21/out");
+        assert_eq!(
+            build_source(&ftp, &op).unwrap().describe(),
+            "ftp://evo@h:21/out"
+        );
     }
 }

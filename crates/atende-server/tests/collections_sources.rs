@@ -18,6 +18,32 @@ use serde_json::{json, Value};
 
 use common::{Server, TOKEN};
 
+/// A server like `common::start`'s whose workspaces keep their source files under `root`.
+async fn start(db: &str, root: &std::path::Path) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        database_url: db.into(),
+        listen: addr,
+        public_url: format!("http://{addr}"),
+        api_token: Some(TOKEN.into()),
+        demo: true,
+        collections_root: root.to_path_buf(),
+        ..Config::default()
+    };
+    let app = App::new(Store::open(db).await.unwrap(), config).unwrap();
+    atende_server::demo::load(&app).await.unwrap();
+    let router = atende_server::http::router(app.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Server {
+        app,
+        url: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+    }
+}
+
 async fn send(s: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut r = s
         .http
@@ -81,11 +107,12 @@ both!(
     sources_are_managed_through_the_api,
     atende_testkit::url,
     |db: String| async move {
-        let s = common::start(&db).await;
+        let root = temp_dir("srv-api");
+        let s = start(&db, &root).await;
         let credor = json!({
             "kind": "sftp",
             "location": "sftp://evo@sftp.credor.com.br:2222/remessas",
-            "secret": "env:ATOM_SFTP_PASSWORD",
+            "secret": "env:ATENDE_SOURCE_DEMO_SFTP_PASSWORD",
             "host_key": "SHA256:7K0oXOV/Gi6YcukUDobP30UzSkV3WTpCEwd7NhnGfRg",
             "every": 120
         });
@@ -106,7 +133,7 @@ both!(
             &s,
             "PUT",
             "/api/v1/collections/sources/local",
-            Some(json!({"kind": "inbox", "location": "/srv/atom/in"})),
+            Some(json!({"kind": "inbox", "location": "in"})),
         )
         .await;
         assert_eq!(status, 201);
@@ -126,7 +153,7 @@ both!(
         assert_eq!(names, ["credor", "local"]);
         let (status, one) = s.get("/api/v1/collections/sources/credor").await;
         assert_eq!(status, 200);
-        assert_eq!(one["secret"], "env:ATOM_SFTP_PASSWORD");
+        assert_eq!(one["secret"], "env:ATENDE_SOURCE_DEMO_SFTP_PASSWORD");
         assert_eq!(
             one["location"],
             "sftp://evo@sftp.credor.com.br:2222/remessas"
@@ -235,6 +262,7 @@ both!(
             assert!(doc["paths"].get(path).is_some(), "{path}");
         }
         assert!(doc["paths"]["/api/v1/collections/sources/{name}"]["put"].is_object());
+        let _ = std::fs::remove_dir_all(root);
     }
 );
 
@@ -246,9 +274,12 @@ both!(
         let Some(server) = atende_testkit::sftp_server(&root) else {
             return;
         };
-        let s = common::start(&db).await;
-        // a key with a passphrase, the passphrase in a file the source refers to
-        let keys = temp_dir("srv-keys");
+        let files = temp_dir("srv-files");
+        let s = start(&db, &files).await;
+        // a key with a passphrase, the passphrase in a file the source refers to, both in
+        // the workspace's folder
+        let keys = files.join("demo").join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
         let key = keys.join("atom_ed25519");
         let out = std::process::Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "frase secreta", "-f"])
@@ -257,8 +288,7 @@ both!(
             .unwrap();
         assert!(out.status.success(), "{out:?}");
         server.authorize(&std::fs::read_to_string(key.with_extension("pub")).unwrap());
-        let passphrase = keys.join("passphrase");
-        std::fs::write(&passphrase, "frase secreta\n").unwrap();
+        std::fs::write(keys.join("passphrase"), "frase secreta\n").unwrap();
         let location = format!(
             "sftp://{}@127.0.0.1:{}{}",
             server.user,
@@ -273,7 +303,7 @@ both!(
                 "kind": "sftp",
                 "location": location,
                 "key_file": key.display().to_string(),
-                "secret": format!("file:{}", passphrase.display()),
+                "secret": "file:keys/passphrase",
                 "host_key": server.fingerprint,
                 "every": 60
             })),
@@ -288,7 +318,7 @@ both!(
             Some(json!({
                 "kind": "sftp",
                 "location": location,
-                "secret": "env:ATENDE_TEST_UNSET_PASSWORD_VARIABLE",
+                "secret": "env:ATENDE_SOURCE_DEMO_UNSET_FOR_THIS_TEST",
                 "host_key": server.fingerprint
             })),
         )
@@ -299,7 +329,10 @@ both!(
         polled.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         assert_eq!(polled.len(), 2);
         let err = polled[0].1.as_ref().unwrap_err();
-        assert!(err.contains("ATENDE_TEST_UNSET_PASSWORD_VARIABLE"), "{err}");
+        assert!(
+            err.contains("ATENDE_SOURCE_DEMO_UNSET_FOR_THIS_TEST"),
+            "{err}"
+        );
         let report = polled[1].1.as_ref().unwrap();
         assert_eq!(report.files.len(), 2, "{report:#?}");
         check_filed_away(&root, &good, &bad);
@@ -327,16 +360,21 @@ both!(
         assert!(atende_server::pickup::poll_due(&s.app).await.is_empty());
         drop(server);
         let _ = std::fs::remove_dir_all(root);
-        let _ = std::fs::remove_dir_all(keys);
+        let _ = std::fs::remove_dir_all(files);
     }
 );
 
-async fn app_on(db: &str, collections: Option<CollectionsPickup>) -> Arc<App> {
+async fn app_on(
+    db: &str,
+    root: &std::path::Path,
+    collections: Option<CollectionsPickup>,
+) -> Arc<App> {
     let store = Store::open(db).await.unwrap();
     let config = Config {
         database_url: db.into(),
         demo: false,
         collections,
+        collections_root: root.to_path_buf(),
         collections_tick: Duration::from_millis(50),
         ..Config::default()
     };
@@ -347,14 +385,19 @@ both!(
     two_instances_never_poll_one_source_at_once,
     atende_testkit::url,
     |db: String| async move {
-        let (a, b) = (app_on(&db, None).await, app_on(&db, None).await);
+        let files = temp_dir("srv-inbox");
+        let (a, b) = (
+            app_on(&db, &files, None).await,
+            app_on(&db, &files, None).await,
+        );
         assert_ne!(a.instance, b.instance);
         a.store.ensure_workspace("atom", "ATOM").await.unwrap();
-        let root = temp_dir("srv-inbox");
+        let root = files.join("atom").join("entrada");
+        std::fs::create_dir_all(&root).unwrap();
         let (good, bad) = deliver(&root, 300);
         let spec = SourceSpec {
             kind: SourceKind::Inbox,
-            location: root.display().to_string(),
+            location: "entrada".into(),
             secret: String::new(),
             key_file: String::new(),
             host_key: String::new(),
@@ -373,7 +416,16 @@ both!(
             runs(&a.store, "atom").await,
             [format!("rejected {bad}"), format!("imported {good}")]
         );
-        let _ = std::fs::remove_dir_all(root);
+        // a source stored with a reference outside its workspace (e.g. written to the
+        // database directly) is refused when polled, not resolved
+        let mut outside = spec.clone();
+        outside.location = "/etc".into();
+        a.store.put_source("atom", "fora", &outside).await.unwrap();
+        let polled = atende_server::pickup::poll_due(&a).await;
+        assert_eq!(polled.len(), 1);
+        let err = polled[0].1.as_ref().unwrap_err();
+        assert!(err.contains("outside this workspace's folder"), "{err}");
+        let _ = std::fs::remove_dir_all(files);
     }
 );
 
@@ -397,7 +449,8 @@ both!(
                 layouts: String::new(),
             },
         };
-        let app = app_on(&db, Some(pickup)).await;
+        // the flags are the operator's: their paths need not be in a workspace folder
+        let app = app_on(&db, &root.join("unused"), Some(pickup)).await;
         let worker = tokio::spawn(atende_server::pickup::run(app.clone()));
         let mut polled = None;
         for _ in 0..200 {

@@ -48,7 +48,7 @@ fn sources_are_managed_from_the_command_line() {
         "--location",
         "sftp://evo@sftp.credor.com.br:2222/remessas",
         "--secret",
-        "env:ATOM_SFTP_PASSWORD",
+        "env:ATENDE_SOURCE_ATOM_SFTP_PASSWORD",
         "--host-key",
         "SHA256:7K0oXOV/Gi6YcukUDobP30UzSkV3WTpCEwd7NhnGfRg",
         "--every",

@@ -115,6 +115,15 @@ pub enum SourcesCommand {
         /// Store it disabled.
         #[arg(long)]
         disabled: bool,
+        /// The server's --collections-root: server paths of the source must be inside
+        /// its `<workspace>/` folder (relative ones start there), and its environment
+        /// variables named ATENDE_SOURCE_<WORKSPACE>_….
+        #[arg(
+            long,
+            env = "ATENDE_COLLECTIONS_ROOT",
+            default_value = "data/collections"
+        )]
+        collections_root: PathBuf,
     },
     /// List the sources with their last poll.
     List,
@@ -408,6 +417,7 @@ async fn sources(
             every,
             layouts_folder,
             disabled,
+            collections_root,
         } => {
             let kind = SourceKind::parse(&kind)
                 .with_context(|| format!("--kind {kind:?}: inbox, ftp or sftp"))?;
@@ -421,7 +431,8 @@ async fn sources(
                 enabled: !disabled,
                 layouts: layouts_folder,
             };
-            atende_server::pickup::check_spec(&spec).map_err(anyhow::Error::msg)?;
+            let scope = atende_server::pickup::Scope::workspace(&collections_root, workspace);
+            atende_server::pickup::check_spec(&spec, &scope).map_err(anyhow::Error::msg)?;
             let created = store.put_source(workspace, &name, &spec).await?;
             println!(
                 "{} source {name} of workspace {workspace}: {} {}",

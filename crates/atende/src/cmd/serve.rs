@@ -71,6 +71,15 @@ pub struct ServeArgs {
     /// A folder of layout files replacing or adding to the built-in ones.
     #[arg(long, env = "ATENDE_LAYOUTS")]
     pub layouts: Option<PathBuf>,
+    /// The folder whose `<workspace>/` subfolders hold what each workspace's pick-up
+    /// sources may refer to on this server: inbox folders, secret and key files,
+    /// known_hosts, layouts.
+    #[arg(
+        long,
+        env = "ATENDE_COLLECTIONS_ROOT",
+        default_value = "data/collections"
+    )]
+    pub collections_root: PathBuf,
 }
 
 impl ServeArgs {
@@ -94,6 +103,7 @@ impl ServeArgs {
         Config {
             collections: self.collections_pickup(),
             layouts: self.layouts.clone(),
+            collections_root: self.collections_root.clone(),
             database_url: self.db.clone(),
             listen: self.listen,
             public_url,
@@ -167,7 +177,9 @@ impl ServeArgs {
             }
             (None, None, None) => return None,
         };
-        if let Err(e) = atende_server::pickup::check_spec(&spec) {
+        if let Err(e) =
+            atende_server::pickup::check_spec(&spec, &atende_server::pickup::Scope::operator())
+        {
             eprintln!("warning: {flag}: {e}; pick-up disabled");
             return None;
         }

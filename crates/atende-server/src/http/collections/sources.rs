@@ -1,7 +1,8 @@
 //! The workspace's pick-up sources (issue 6): where the creditor's files are collected
 //! from — an inbox folder, an FTP or an SFTP server — how often, and what the last poll
 //! found. Passwords are never sent or stored: `secret` is a reference (`env:NAME` or
-//! `file:PATH`) resolved on the server at each poll.
+//! `file:PATH`) resolved on the server at each poll, and a workspace may refer only to
+//! its own variables and files ([`crate::pickup::Scope`]).
 
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ fn op(summary: &str, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
 
 pub fn openapi_paths() -> Map<String, Value> {
     const UNAUTH: (&str, &str) = ("401", "Missing or invalid API token");
-    let body = "{kind: inbox|ftp|sftp, location: folder path or ftp://user@host[:port]/dir or sftp://user@host[:port]/dir (no password), secret?: env:NAME|file:PATH (a reference to the password or key passphrase, never the secret), key_file?: path of an SFTP private key on the server, host_key?: SFTP server key as SHA256:… or a known_hosts path (required for sftp), every?: seconds between polls (60), enabled?: true, layouts?: folder of layout files}";
+    let body = "{kind: inbox|ftp|sftp, location: folder path or ftp://user@host[:port]/dir or sftp://user@host[:port]/dir (no password), secret?: env:NAME|file:PATH (a reference to the password or key passphrase, never the secret; variables named ATENDE_SOURCE_<WORKSPACE>_…), key_file?: path of an SFTP private key on the server, host_key?: SFTP server key as SHA256:… or a known_hosts path (required for sftp), every?: seconds between polls (60), enabled?: true, layouts?: folder of layout files; server paths are relative to or inside the workspace's folder <collections root>/<workspace>/}";
     let mut paths = Map::new();
     paths.insert(
         "/api/v1/collections/sources".into(),
@@ -173,7 +174,8 @@ async fn put(
     atende_store::sources::check_source_name(&name)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let spec = spec_of(&body)?;
-    crate::pickup::check_spec(&spec).map_err(ApiError::bad_request)?;
+    let scope = crate::pickup::Scope::workspace(&app.config.collections_root, &ws);
+    crate::pickup::check_spec(&spec, &scope).map_err(ApiError::bad_request)?;
     let created = app.store.put_source(&ws, &name, &spec).await?;
     let source = app
         .store
