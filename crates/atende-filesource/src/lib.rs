@@ -1,8 +1,8 @@
-//! Where data files come from and where they go: a local inbox folder or an FTP server,
-//! behind one [`FileSource`] trait, so the importer does not care which.
+//! Where data files come from and where they go: a local inbox folder, an FTP server or
+//! an SFTP server, behind one [`FileSource`] trait, so the importer does not care which.
 //!
 //! Layout of a source (the creditor's convention in the ATOM spec):
-//! - the inbox (the folder itself, or the FTP directory) holds new files;
+//! - the inbox (the folder itself, or the FTP/SFTP directory) holds new files;
 //! - `processed/` receives files once imported;
 //! - `rejected/` receives refused files, each with a `<name>.errors.csv` beside it
 //!   (line number, field, reason), which is also written to the source's error folder.
@@ -10,14 +10,18 @@
 //! Writes are atomic for readers: a file is written under a temporary name and renamed
 //! when complete, so a poller on the other side never reads half a file.
 //!
-//! The API is synchronous (FTP is a conversation over one connection); async callers run
-//! it on a blocking thread.
+//! The API is synchronous (FTP and SFTP are conversations over one connection); async
+//! callers run it on a blocking thread.
 
 mod ftp;
 mod inbox;
+mod location;
+mod sftp;
 
 pub use ftp::{FtpConfig, FtpSource};
 pub use inbox::InboxFolder;
+pub use location::{parse_location, Location, Scheme};
+pub use sftp::{HostKeyCheck, SftpAuth, SftpConfig, SftpSource};
 
 /// Folder names inside a source.
 pub const PROCESSED: &str = "processed";
@@ -33,6 +37,13 @@ pub enum SourceError {
     },
     #[error("FTP {what}: {why}")]
     Ftp { what: String, why: String },
+    /// `target` is `user@host:port`.
+    #[error("SFTP {target}: {what}: {why}")]
+    Sftp {
+        target: String,
+        what: String,
+        why: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

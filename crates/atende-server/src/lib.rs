@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod http;
 pub mod outbox;
+pub mod pickup;
 pub mod processor;
 pub mod services;
 pub mod triggers;
@@ -38,8 +39,19 @@ pub struct Config {
     pub api_token: Option<String>,
     /// Load the demo workspace (bot, web chat channel, mock ERP).
     pub demo: bool,
-    /// Where the collections hub picks creditor files up, if anywhere.
+    /// A pick-up source given on the command line (`--collections-inbox|ftp|sftp`),
+    /// written to the store at start; sources are otherwise managed per workspace
+    /// (`atende collections sources`, `/api/v1/collections/sources`).
     pub collections: Option<CollectionsPickup>,
+    /// How often this instance looks for pick-up sources that are due.
+    pub collections_tick: Duration,
+    /// A folder of layout files replacing or adding to the built-in ones, for sources
+    /// that name none.
+    pub layouts: Option<std::path::PathBuf>,
+    /// The folder whose `<workspace>/` subfolder holds the files a workspace's sources may
+    /// refer to (inbox folders, secret and key files, known_hosts, layouts); see
+    /// [`pickup::Scope`].
+    pub collections_root: std::path::PathBuf,
     /// Where the collections hub's dialer files (mailing, baixa) go, if anywhere.
     pub collections_export: Option<CollectionsExport>,
 }
@@ -50,7 +62,7 @@ pub struct Config {
 pub struct CollectionsExport {
     pub workspace: String,
     pub outbox: std::path::PathBuf,
-    pub destination: Option<CollectionsSource>,
+    pub destination: Option<ExportDestination>,
     /// A folder of the destination (`""`: its own directory).
     pub folder: String,
     /// A folder of export layouts replacing the built-in ones of their kind.
@@ -67,11 +79,11 @@ impl CollectionsExport {
         };
         let destination = match &self.destination {
             None => None,
-            Some(CollectionsSource::Inbox(dir)) => Some(atende_ingest::export::Destination::new(
+            Some(ExportDestination::Inbox(dir)) => Some(atende_ingest::export::Destination::new(
                 Box::new(atende_filesource::InboxFolder::new(dir)?),
                 &self.folder,
             )),
-            Some(CollectionsSource::Ftp(config)) => Some(atende_ingest::export::Destination::new(
+            Some(ExportDestination::Ftp(config)) => Some(atende_ingest::export::Destination::new(
                 Box::new(atende_filesource::FtpSource::new(config.clone())),
                 &self.folder,
             )),
@@ -84,31 +96,20 @@ impl CollectionsExport {
     }
 }
 
-/// The collections hub's pick-up: a source polled for one workspace.
-#[derive(Clone)]
-pub struct CollectionsPickup {
-    pub workspace: String,
-    pub source: CollectionsSource,
-    pub every: Duration,
-    /// A folder of layout files replacing or adding to the built-in ones.
-    pub layouts: Option<std::path::PathBuf>,
-}
-
-/// Which kind of source.
+/// Where the dialer files are delivered (the dialer's own folder or FTP server).
 #[derive(Clone, Debug)]
-pub enum CollectionsSource {
+pub enum ExportDestination {
     Inbox(std::path::PathBuf),
     Ftp(atende_filesource::FtpConfig),
 }
 
-impl std::fmt::Debug for CollectionsPickup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CollectionsPickup")
-            .field("workspace", &self.workspace)
-            .field("source", &self.source)
-            .field("every", &self.every)
-            .finish()
-    }
+/// One pick-up source for one workspace, from the command line.
+#[derive(Clone, Debug)]
+pub struct CollectionsPickup {
+    pub workspace: String,
+    /// The source's name in the store.
+    pub name: String,
+    pub spec: atende_store::sources::SourceSpec,
 }
 
 impl Default for Config {
@@ -124,6 +125,9 @@ impl Default for Config {
             api_token: None,
             demo: true,
             collections: None,
+            collections_tick: Duration::from_secs(2),
+            layouts: None,
+            collections_root: "data/collections".into(),
             collections_export: None,
         }
     }
@@ -219,97 +223,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls the collections source for ever (errors are logged; the next poll retries).
-pub async fn run_collections_pickup(app: Arc<App>, pickup: CollectionsPickup) {
-    let layouts = match &pickup.layouts {
-        Some(dir) => match atende_collections::Layouts::load_dir(dir) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "collections layouts: pick-up disabled");
-                return;
-            }
-        },
-        None => atende_collections::Layouts::defaults(),
-    };
-    if let Err(e) = app
-        .store
-        .ensure_workspace(&pickup.workspace, &pickup.workspace)
-        .await
-    {
-        tracing::error!(error = %e, "collections workspace: pick-up disabled");
-        return;
-    }
-    let source: Box<dyn atende_filesource::FileSource + Send> = match &pickup.source {
-        CollectionsSource::Inbox(dir) => match atende_filesource::InboxFolder::new(dir) {
-            Ok(s) => Box::new(s),
-            Err(e) => {
-                tracing::error!(error = %e, "collections inbox: pick-up disabled");
-                return;
-            }
-        },
-        CollectionsSource::Ftp(config) => {
-            Box::new(atende_filesource::FtpSource::new(config.clone()))
-        }
-    };
-    let described = source.describe();
-    tracing::info!(source = %described, every = ?pickup.every, "collections pick-up");
-    let source: atende_ingest::pickup::SharedSource = Arc::new(std::sync::Mutex::new(source));
-    // the dialer files follow the day's imports when exports are set for this workspace
-    let exports = match app
-        .config
-        .collections_export
-        .as_ref()
-        .filter(|e| e.workspace == pickup.workspace)
-        .map(CollectionsExport::settings)
-    {
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => {
-            tracing::error!(error = %format!("{e:#}"), "collections exports disabled");
-            None
-        }
-        None => None,
-    };
-    loop {
-        let polled = match &exports {
-            Some(settings) => {
-                atende_ingest::pickup::poll_and_export(
-                    &app.store,
-                    &layouts,
-                    &pickup.workspace,
-                    &source,
-                    settings,
-                    &mut (),
-                )
-                .await
-            }
-            None => {
-                atende_ingest::pickup::poll(
-                    &app.store,
-                    &layouts,
-                    &pickup.workspace,
-                    &source,
-                    &mut (),
-                )
-                .await
-            }
-        };
-        match polled {
-            Ok(report) => {
-                for (name, why) in &report.deferred {
-                    tracing::debug!(file = %name, why = %why, "collections file waits");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, source = %described, "collections pick-up"),
-        }
-        tokio::time::sleep(pickup.every).await;
-    }
-}
-
-/// Starts the scheduler, the outbox and the recovery of pending messages.
+/// Starts the scheduler, the outbox, the collections pick-up and the recovery of pending
+/// messages.
 pub fn start_workers(app: &Arc<App>) {
-    if let Some(pickup) = app.config.collections.clone() {
-        tokio::spawn(run_collections_pickup(app.clone(), pickup));
-    }
+    tokio::spawn(pickup::run(app.clone()));
     tokio::spawn(processor::run_scheduler(app.clone()));
     tokio::spawn(outbox::run(app.clone()));
     let a = app.clone();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atende_collections::{sample, ExportKind, ExportLayouts, Layouts};
-use atende_server::{App, CollectionsExport, CollectionsPickup, CollectionsSource, Config};
+use atende_server::{App, CollectionsExport, Config, ExportDestination};
 use atende_store::Store;
 use common::{Server, TOKEN};
 use serde_json::{json, Value};
@@ -41,7 +41,7 @@ async fn start(db: String) -> Setup {
     let export = CollectionsExport {
         workspace: WS.into(),
         outbox: outbox.clone(),
-        destination: Some(CollectionsSource::Inbox(remote.clone())),
+        destination: Some(ExportDestination::Inbox(remote.clone())),
         folder: "manager".into(),
         layouts: None,
     };
@@ -64,6 +64,9 @@ async fn serve(db: &str, export: Option<CollectionsExport>) -> Server {
         api_token: Some(TOKEN.into()),
         demo: true,
         collections_export: export,
+        // a workspace's sources may only use folders under <root>/<workspace>/
+        collections_root: std::env::temp_dir()
+            .join(format!("atende-exports-root-{}", std::process::id())),
         ..Config::default()
     };
     let store = Store::open(db).await.unwrap();
@@ -355,7 +358,7 @@ both!(
         let export = CollectionsExport {
             workspace: WS.into(),
             outbox: outbox.clone(),
-            destination: Some(CollectionsSource::Ftp(atende_filesource::FtpConfig {
+            destination: Some(ExportDestination::Ftp(atende_filesource::FtpConfig {
                 address: "127.0.0.1:1".into(),
                 user: "manager".into(),
                 password: "s3cr3t-pw-7731".into(),
@@ -395,7 +398,8 @@ both!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pickup_worker_exports_after_the_remessa() {
     let t = start(atende_testkit::sqlite_url()).await;
-    let inbox = temp("inbox");
+    let inbox = t.server.app.config.collections_root.join(WS).join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
     let layouts = Layouts::defaults();
     let l = layouts.get("remessa").unwrap();
     std::fs::write(
@@ -403,15 +407,30 @@ async fn the_pickup_worker_exports_after_the_remessa() {
         sample(l, 12, 5, day()).to_bytes(),
     )
     .unwrap();
-    let worker = tokio::spawn(atende_server::run_collections_pickup(
-        t.server.app.clone(),
-        CollectionsPickup {
-            workspace: WS.into(),
-            source: CollectionsSource::Inbox(inbox.clone()),
-            every: Duration::from_millis(100),
-            layouts: None,
-        },
-    ));
+    // the workspace's pick-up source, polled by the server's worker loop
+    let spec = atende_store::sources::SourceSpec {
+        kind: atende_store::sources::SourceKind::Inbox,
+        location: inbox.display().to_string(),
+        secret: String::new(),
+        key_file: String::new(),
+        host_key: String::new(),
+        every_secs: 1,
+        enabled: true,
+        layouts: String::new(),
+    };
+    let app = t.server.app.clone();
+    app.store.ensure_workspace(WS, WS).await.unwrap();
+    app.store.put_source(WS, "entrada", &spec).await.unwrap();
+    let worker = tokio::spawn(async move {
+        loop {
+            for (source, result) in atende_server::pickup::poll_due(&app).await {
+                if let Err(e) = result {
+                    eprintln!("poll of {}: {e}", source.name);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
     let mut found = None;
     for _ in 0..200 {
         let (_, list) = t.server.get("/api/v1/collections/exports").await;

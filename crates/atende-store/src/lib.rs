@@ -20,6 +20,7 @@ pub mod messages;
 pub mod migrations;
 pub mod portfolio;
 pub mod sessions;
+pub mod sources;
 pub mod tokens;
 pub mod webhooks;
 pub mod workspaces;

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "export bookkeeping: lines sent per contract, mode, attempts",
         V9,
     ),
+    (10, "collections pick-up sources per workspace", V10),
 ];
 
 /// The omnichannel receiver (UC008, [`crate::portfolio::omni`]): the shared secret the
@@ -75,6 +76,35 @@ CREATE TABLE export_sent (
 ALTER TABLE export_runs ADD COLUMN mode TEXT NOT NULL DEFAULT '';
 ALTER TABLE export_runs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX export_runs_kind ON export_runs (workspace_id, kind, id)
+"#;
+
+/// Where each workspace's creditor files are picked up from (see [`crate::sources`]):
+/// an inbox folder, an FTP or an SFTP server. `secret` holds a reference to the
+/// password or passphrase (`env:NAME` or `file:PATH`), never the secret itself.
+/// `lease_owner`/`lease_until` keep two instances from polling one source at once.
+const V10: &str = r#"
+CREATE TABLE collection_sources (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    location TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    key_file TEXT NOT NULL,
+    host_key TEXT NOT NULL,
+    every_secs BIGINT NOT NULL,
+    enabled BIGINT NOT NULL,
+    layouts TEXT NOT NULL,
+    next_poll_on TEXT NOT NULL,
+    last_poll_on TEXT,
+    last_status TEXT NOT NULL,
+    last_message TEXT NOT NULL,
+    lease_owner TEXT NOT NULL,
+    lease_until TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+);
+CREATE INDEX collection_sources_due ON collection_sources (enabled, next_poll_on)
 "#;
 
 /// What the portal, the omnichannel platform and the dialer exchange with the portfolio

@@ -5,7 +5,10 @@
 //!   failure when `ATENDE_REQUIRE_POSTGRES` is set (CI);
 //! - [`both!`]: one async test body run on each backend;
 //! - [`ftp_server`]: pyftpdlib on loopback (skipped with a notice when not installed,
-//!   required when `ATENDE_REQUIRE_FTP` is set).
+//!   required when `ATENDE_REQUIRE_FTP` is set);
+//! - [`sftp_server`]: OpenSSH's sshd on loopback, run as the current user with a host
+//!   key and a client key made for it (skipped with a notice when not installed,
+//!   required when `ATENDE_REQUIRE_SFTP` is set).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -127,4 +130,152 @@ pub fn ftp_server(root: &std::path::Path) -> Option<FtpServer> {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("pyftpdlib did not start on port {port}");
+}
+
+/// OpenSSH's sshd serving SFTP (`internal-sftp`) on a loopback port, as the current
+/// user, stopped on drop. Everything it needs is made in a temporary folder: its host key
+/// (the client pins it through [`SftpServer::known_hosts`] or
+/// [`SftpServer::fingerprint`]) and a client key ([`SftpServer::key_file`]) that is the
+/// only way in (password logins would need a system password for the user).
+pub struct SftpServer {
+    child: Child,
+    pub port: u16,
+    /// The user the client logs in as (the one running the test).
+    pub user: String,
+    /// The client's private key (OpenSSH format, no passphrase).
+    pub key_file: std::path::PathBuf,
+    /// A known_hosts file with the server's key for `[127.0.0.1]:port`.
+    pub known_hosts: std::path::PathBuf,
+    /// The server key's `SHA256:…` fingerprint, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    dir: std::path::PathBuf,
+}
+
+impl SftpServer {
+    /// Lets another client key in (a line of a `.pub` file).
+    pub fn authorize(&self, public_key: &str) {
+        use std::io::Write;
+        let mut keys = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        writeln!(keys, "{}", public_key.trim()).expect("authorized_keys");
+    }
+}
+
+impl Drop for SftpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Starts sshd for SFTP on a free loopback port. `root` is the SFTP session's starting
+/// directory, so clients reach it by its absolute path or as the login directory (an
+/// empty or relative directory). `None` with a notice when OpenSSH's server is not
+/// installed.
+pub fn sftp_server(root: &std::path::Path) -> Option<SftpServer> {
+    let installed = std::path::Path::new(SSHD).exists()
+        && Command::new("ssh-keygen")
+            .arg("-?")
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+    if !installed {
+        assert!(
+            std::env::var_os("ATENDE_REQUIRE_SFTP").is_none(),
+            "ATENDE_REQUIRE_SFTP is set but {SSHD} is not installed (apt-get install openssh-server)"
+        );
+        println!("SKIPPED SFTP test: {SSHD} not available (apt-get install openssh-server)");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("atende-sshd-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("sshd folder");
+    let (host_key, key_file) = (dir.join("host_key"), dir.join("client_key"));
+    for key in [&host_key, &key_file] {
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "atende-test", "-f"])
+            .arg(key));
+    }
+    std::fs::copy(key_file.with_extension("pub"), dir.join("authorized_keys"))
+        .expect("authorized_keys");
+    let user = run(Command::new("id").arg("-un"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let host_pub = std::fs::read_to_string(host_key.with_extension("pub")).expect("host key");
+    let host_pub: Vec<&str> = host_pub.split_whitespace().take(2).collect();
+    let known_hosts = dir.join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!("[127.0.0.1]:{port} {}\n", host_pub.join(" ")),
+    )
+    .expect("known_hosts");
+    let fingerprint = run(Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(host_key.with_extension("pub")))
+    .split_whitespace()
+    .nth(1)
+    .expect("a fingerprint")
+    .to_string();
+    // as root, sshd wants its privilege separation folder (made by the service otherwise)
+    if user == "root" {
+        let _ = std::fs::create_dir_all("/run/sshd");
+    }
+    std::fs::create_dir_all(root).expect("SFTP root");
+    let config = dir.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nPidFile none\n\
+             AuthorizedKeysFile {keys}\nStrictModes no\nUsePAM no\n\
+             PasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp -d {root}\n\
+             LogLevel ERROR\n",
+            host = host_key.display(),
+            root = root.display(),
+            keys = dir.join("authorized_keys").display(),
+        ),
+    )
+    .expect("sshd_config");
+    let log = std::fs::File::create(dir.join("sshd.log")).expect("sshd.log");
+    let child = Command::new(SSHD)
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start sshd");
+    let server = SftpServer {
+        child,
+        port,
+        user,
+        key_file,
+        known_hosts,
+        fingerprint,
+        dir,
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(server.dir.join("sshd.log")).unwrap_or_default();
+    panic!("sshd did not start on port {port}: {log}");
 }

@@ -101,6 +101,65 @@ pub enum CollectionsCommand {
         #[arg(long, env = "ATENDE_EXPORT_LAYOUTS")]
         export_layouts: Option<PathBuf>,
     },
+    /// The workspace's pick-up sources, which `atende serve` polls (inbox folders, FTP and
+    /// SFTP servers).
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+}
+
+/// `atende collections sources …`.
+#[derive(Subcommand)]
+pub enum SourcesCommand {
+    /// Add a source, or replace the one with that name (it is polled at once).
+    Add {
+        name: String,
+        /// inbox, ftp or sftp.
+        #[arg(long)]
+        kind: String,
+        /// A folder (inbox), `ftp://user@host[:port]/dir` or `sftp://user@host[:port]/dir`
+        /// (`/~/dir` for a folder under the login directory). No password in it.
+        #[arg(long)]
+        location: String,
+        /// Where the server finds the password (or the SFTP key's passphrase):
+        /// `env:NAME` or `file:PATH`. The secret itself is never stored.
+        #[arg(long, default_value = "")]
+        secret: String,
+        /// SFTP: a private key file on the server to log in with.
+        #[arg(long, default_value = "")]
+        key_file: String,
+        /// SFTP: the server's key, `SHA256:…` (`ssh-keygen -lf key.pub`) or a known_hosts
+        /// file on the server. Required: the host key is always checked.
+        #[arg(long, default_value = "")]
+        host_key: String,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 60)]
+        every: i64,
+        /// A folder of layout files for this source (default: the server's).
+        #[arg(long, default_value = "")]
+        layouts_folder: String,
+        /// Store it disabled.
+        #[arg(long)]
+        disabled: bool,
+        /// The server's --collections-root: server paths of the source must be inside
+        /// its `<workspace>/` folder (relative ones start there), and its environment
+        /// variables named ATENDE_SOURCE_<WORKSPACE>_….
+        #[arg(
+            long,
+            env = "ATENDE_COLLECTIONS_ROOT",
+            default_value = "data/collections"
+        )]
+        collections_root: PathBuf,
+    },
+    /// List the sources with their last poll.
+    List,
+    /// Remove a source.
+    Remove { name: String },
+    /// Poll a source again.
+    Enable { name: String },
+    /// Stop polling a source (kept for later).
+    Disable { name: String },
 }
 
 pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCode> {
@@ -244,6 +303,9 @@ pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCo
                     export_layouts,
                 )
                 .await
+            }
+            CollectionsCommand::Sources { command } => {
+                sources(&store, &common.workspace, command).await
             }
             CollectionsCommand::Layouts | CollectionsCommand::Sample { .. } => {
                 unreachable!("handled above")
@@ -464,6 +526,89 @@ async fn runs(
             r.counts.rejected,
             r.file_name
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sources(
+    store: &atende_store::Store,
+    workspace: &str,
+    command: SourcesCommand,
+) -> anyhow::Result<ExitCode> {
+    use atende_store::sources::{SourceKind, SourceSpec};
+    match command {
+        SourcesCommand::Add {
+            name,
+            kind,
+            location,
+            secret,
+            key_file,
+            host_key,
+            every,
+            layouts_folder,
+            disabled,
+            collections_root,
+        } => {
+            let kind = SourceKind::parse(&kind)
+                .with_context(|| format!("--kind {kind:?}: inbox, ftp or sftp"))?;
+            let spec = SourceSpec {
+                kind,
+                location,
+                secret,
+                key_file,
+                host_key,
+                every_secs: every,
+                enabled: !disabled,
+                layouts: layouts_folder,
+            };
+            let scope = atende_server::pickup::Scope::workspace(&collections_root, workspace);
+            atende_server::pickup::check_spec(&spec, &scope).map_err(anyhow::Error::msg)?;
+            let created = store.put_source(workspace, &name, &spec).await?;
+            println!(
+                "{} source {name} of workspace {workspace}: {} {}",
+                if created { "added" } else { "replaced" },
+                spec.kind.as_str(),
+                spec.location
+            );
+        }
+        SourcesCommand::List => {
+            println!(
+                "{:<16} {:<5} {:<3} {:>6}  {:<40} last poll",
+                "name", "kind", "on", "every", "location"
+            );
+            for s in store.sources(workspace).await? {
+                let last = match &s.last_poll_on {
+                    None => "never".to_string(),
+                    Some(at) => format!("{at} {}: {}", s.last_status, s.last_message),
+                };
+                println!(
+                    "{:<16} {:<5} {:<3} {:>5}s  {:<40} {last}",
+                    s.name,
+                    s.spec.kind.as_str(),
+                    if s.spec.enabled { "yes" } else { "no" },
+                    s.spec.every_secs,
+                    s.spec.location
+                );
+            }
+        }
+        SourcesCommand::Remove { name } => {
+            if !store.remove_source(workspace, &name).await? {
+                bail!("workspace {workspace} has no source {name:?}");
+            }
+            println!("removed source {name}");
+        }
+        SourcesCommand::Enable { name } => {
+            if !store.set_source_enabled(workspace, &name, true).await? {
+                bail!("workspace {workspace} has no source {name:?}");
+            }
+            println!("source {name} enabled");
+        }
+        SourcesCommand::Disable { name } => {
+            if !store.set_source_enabled(workspace, &name, false).await? {
+                bail!("workspace {workspace} has no source {name:?}");
+            }
+            println!("source {name} disabled");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -33,17 +33,35 @@ pub struct ServeArgs {
     /// Do not load the demo workspace.
     #[arg(long)]
     pub no_demo: bool,
-    /// Collections hub: pick creditor files up from this folder.
+    /// Collections hub: pick creditor files up from this folder (a shortcut for the
+    /// source named `serve` of --collections-workspace; more sources per workspace with
+    /// `atende collections sources`).
     #[arg(
         long,
         env = "ATENDE_COLLECTIONS_INBOX",
-        conflicts_with = "collections_ftp"
+        conflicts_with_all = ["collections_ftp", "collections_sftp"]
     )]
     pub collections_inbox: Option<PathBuf>,
     /// Collections hub: pick creditor files up from `ftp://user@host[:port]/dir`
     /// (password in ATENDE_FTP_PASSWORD).
-    #[arg(long, env = "ATENDE_COLLECTIONS_FTP")]
+    #[arg(
+        long,
+        env = "ATENDE_COLLECTIONS_FTP",
+        conflicts_with = "collections_sftp"
+    )]
     pub collections_ftp: Option<String>,
+    /// Collections hub: pick creditor files up from `sftp://user@host[:port]/dir`
+    /// (password in ATENDE_SFTP_PASSWORD, or --collections-sftp-key).
+    #[arg(long, env = "ATENDE_COLLECTIONS_SFTP")]
+    pub collections_sftp: Option<String>,
+    /// The SFTP private key file to log in with (its passphrase, if any, in
+    /// ATENDE_SFTP_PASSWORD).
+    #[arg(long, env = "ATENDE_SFTP_KEY")]
+    pub collections_sftp_key: Option<PathBuf>,
+    /// The SFTP server's key: `SHA256:…` as `ssh-keygen -l` prints it, or a known_hosts
+    /// file (default: ~/.ssh/known_hosts). There is no option to skip this check.
+    #[arg(long, env = "ATENDE_SFTP_HOST_KEY")]
+    pub collections_sftp_host_key: Option<String>,
     /// The workspace the collections files belong to.
     #[arg(long, env = "ATENDE_COLLECTIONS_WORKSPACE", default_value = "demo")]
     pub collections_workspace: String,
@@ -70,6 +88,15 @@ pub struct ServeArgs {
     /// A folder of export layouts replacing the built-in ones of their kind.
     #[arg(long, env = "ATENDE_EXPORT_LAYOUTS")]
     pub export_layouts: Option<PathBuf>,
+    /// The folder whose `<workspace>/` subfolders hold what each workspace's pick-up
+    /// sources may refer to on this server: inbox folders, secret and key files,
+    /// known_hosts, layouts.
+    #[arg(
+        long,
+        env = "ATENDE_COLLECTIONS_ROOT",
+        default_value = "data/collections"
+    )]
+    pub collections_root: PathBuf,
 }
 
 impl ServeArgs {
@@ -90,26 +117,12 @@ impl ServeArgs {
         if let Ok(url) = reqwest_free_host(&public_url) {
             allow.push(url);
         }
-        let source = match (&self.collections_inbox, &self.collections_ftp) {
-            (Some(dir), _) => Some(atende_server::CollectionsSource::Inbox(dir.clone())),
-            (None, Some(url)) => super::collections::ftp_config(url)
-                .map(atende_server::CollectionsSource::Ftp)
-                .map_err(|e| eprintln!("warning: --collections-ftp: {e:#}; pick-up disabled"))
-                .ok(),
-            (None, None) => None,
-        };
-        let collections = source.map(|source| atende_server::CollectionsPickup {
-            workspace: self.collections_workspace.clone(),
-            source,
-            every: Duration::from_secs(self.collections_every.max(1)),
-            layouts: self.layouts.clone(),
-        });
         let destination = match (&self.export_ftp, &self.export_dir) {
             (Some(url), _) => super::collections::export_ftp_config(url)
-                .map(atende_server::CollectionsSource::Ftp)
+                .map(atende_server::ExportDestination::Ftp)
                 .map_err(|e| eprintln!("warning: --export-ftp: {e:#}; files stay in the outbox"))
                 .ok(),
-            (None, Some(dir)) => Some(atende_server::CollectionsSource::Inbox(dir.clone())),
+            (None, Some(dir)) => Some(atende_server::ExportDestination::Inbox(dir.clone())),
             (None, None) => None,
         };
         let collections_export =
@@ -126,7 +139,9 @@ impl ServeArgs {
                     layouts: self.export_layouts.clone(),
                 });
         Config {
-            collections,
+            collections: self.collections_pickup(),
+            layouts: self.layouts.clone(),
+            collections_root: self.collections_root.clone(),
             collections_export,
             database_url: self.db.clone(),
             listen: self.listen,
@@ -137,6 +152,81 @@ impl ServeArgs {
             demo: !self.no_demo,
             ..Config::default()
         }
+    }
+}
+
+impl ServeArgs {
+    /// The source the `--collections-*` flags define, as the store keeps it: secrets by
+    /// reference to the environment variable that holds them.
+    fn collections_pickup(&self) -> Option<atende_server::CollectionsPickup> {
+        use atende_store::sources::{SourceKind, SourceSpec};
+        let env_ref = |name: &str| {
+            std::env::var_os(name)
+                .map(|_| format!("env:{name}"))
+                .unwrap_or_default()
+        };
+        let spec = |kind, location: String| SourceSpec {
+            kind,
+            location,
+            secret: String::new(),
+            key_file: String::new(),
+            host_key: String::new(),
+            every_secs: self
+                .collections_every
+                .clamp(1, atende_store::sources::MAX_EVERY_SECS as u64)
+                as i64,
+            enabled: true,
+            layouts: String::new(),
+        };
+        let (flag, spec) = match (
+            &self.collections_inbox,
+            &self.collections_ftp,
+            &self.collections_sftp,
+        ) {
+            (Some(dir), _, _) => (
+                "--collections-inbox",
+                spec(SourceKind::Inbox, dir.display().to_string()),
+            ),
+            (None, Some(url), _) => (
+                "--collections-ftp",
+                SourceSpec {
+                    secret: env_ref("ATENDE_FTP_PASSWORD"),
+                    ..spec(SourceKind::Ftp, url.clone())
+                },
+            ),
+            (None, None, Some(url)) => {
+                let host_key = self.collections_sftp_host_key.clone().unwrap_or_else(|| {
+                    std::env::var("HOME")
+                        .map(|h| format!("{h}/.ssh/known_hosts"))
+                        .unwrap_or_default()
+                });
+                (
+                    "--collections-sftp",
+                    SourceSpec {
+                        secret: env_ref("ATENDE_SFTP_PASSWORD"),
+                        key_file: self
+                            .collections_sftp_key
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        host_key,
+                        ..spec(SourceKind::Sftp, url.clone())
+                    },
+                )
+            }
+            (None, None, None) => return None,
+        };
+        if let Err(e) =
+            atende_server::pickup::check_spec(&spec, &atende_server::pickup::Scope::operator())
+        {
+            eprintln!("warning: {flag}: {e}; pick-up disabled");
+            return None;
+        }
+        Some(atende_server::CollectionsPickup {
+            workspace: self.collections_workspace.clone(),
+            name: "serve".into(),
+            spec,
+        })
     }
 }
 

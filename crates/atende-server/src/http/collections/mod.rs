@@ -9,6 +9,8 @@ mod exports;
 mod lookup;
 mod omni;
 mod portal;
+/// The pick-up sources the creditor's files are collected from (issue 6).
+mod sources;
 
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(portal::routes())
         .merge(omni::routes())
         .merge(exports::routes())
+        .merge(sources::routes())
 }
 
 /// The OpenAPI `paths` entries of these routes (full paths, `/api/v1/collections/…`).
@@ -33,6 +36,7 @@ pub fn openapi_paths() -> Map<String, Value> {
         portal::openapi_paths(),
         omni::openapi_paths(),
         exports::openapi_paths(),
+        sources::openapi_paths(),
     ] {
         paths.extend(part);
     }
