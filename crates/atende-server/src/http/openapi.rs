@@ -3,7 +3,14 @@
 
 use serde_json::{json, Value};
 
-fn op(summary: &str, auth: bool, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
+/// An OpenAPI operation: its summary, whether it takes the API token, the request body's
+/// description and the responses.
+pub(crate) fn op(
+    summary: &str,
+    auth: bool,
+    body: Option<&str>,
+    responses: &[(&str, &str)],
+) -> Value {
     let mut o = json!({
         "summary": summary,
         "responses": responses.iter().map(|(code, d)| (code.to_string(), json!({"description": d}))).collect::<serde_json::Map<_, _>>(),

@@ -28,6 +28,11 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(sources::routes())
 }
 
+/// An OpenAPI operation behind the API token.
+fn op(summary: &str, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
+    super::openapi::op(summary, true, body, responses)
+}
+
 /// The OpenAPI `paths` entries of these routes (full paths, `/api/v1/collections/…`).
 pub fn openapi_paths() -> Map<String, Value> {
     let mut paths = Map::new();

@@ -14,6 +14,7 @@
 //! after the data that links them has arrived (the day's remessa, enrichment), ops run
 //! `POST /api/v1/collections/omni/replay` (or `atende collections omni-replay`).
 
+use crate::http::openapi::op;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -90,27 +91,6 @@ pub fn openapi_paths() -> Map<String, Value> {
         )}),
     );
     paths
-}
-
-/// An OpenAPI operation (as `http/openapi.rs` writes them).
-fn op(summary: &str, auth: bool, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
-    let mut o = json!({
-        "summary": summary,
-        "responses": responses
-            .iter()
-            .map(|(code, d)| (code.to_string(), json!({"description": d})))
-            .collect::<Map<_, _>>(),
-    });
-    if auth {
-        o["security"] = json!([{"token": []}]);
-    }
-    if let Some(b) = body {
-        o["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": {"description": b}}}
-        });
-    }
-    o
 }
 
 /// Whether the request carries the workspace's secret or a signature made with it.

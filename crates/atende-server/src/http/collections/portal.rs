@@ -37,6 +37,7 @@
 //! - **Phones without `contrato`** go on every active contract of the customer (every
 //!   contract when none is active), since the portfolio keeps phones per contract.
 
+use super::op;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -1150,21 +1151,6 @@ async fn update_workflow(
 
 // ---------------------------------------------------------------------------------------
 // OpenAPI
-
-fn op(summary: &str, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
-    let mut o = json!({
-        "summary": summary,
-        "security": [{"token": []}],
-        "responses": responses.iter().map(|(code, d)| (code.to_string(), json!({"description": d}))).collect::<Map<_, _>>(),
-    });
-    if let Some(b) = body {
-        o["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": {"type": "object", "description": b}}}
-        });
-    }
-    o
-}
 
 fn with_key_header(mut o: Value) -> Value {
     o["parameters"] = json!([{

@@ -4,6 +4,7 @@
 //! `file:PATH`) resolved on the server at each poll, and a workspace may refer only to
 //! its own variables and files ([`crate::pickup::Scope`]).
 
+use super::op;
 use std::sync::Arc;
 
 use atende_store::sources::{CollectionSource, SourceKind, SourceSpec};
@@ -20,22 +21,6 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/sources", get(list))
         .route("/sources/{name}", get(read).put(put).delete(remove))
-}
-
-/// An OpenAPI operation behind the API token.
-fn op(summary: &str, body: Option<&str>, responses: &[(&str, &str)]) -> Value {
-    let mut o = json!({
-        "summary": summary,
-        "security": [{"token": []}],
-        "responses": responses.iter().map(|(code, d)| (code.to_string(), json!({"description": d}))).collect::<Map<_, _>>(),
-    });
-    if let Some(b) = body {
-        o["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": {"type": "object", "description": b}}}
-        });
-    }
-    o
 }
 
 pub fn openapi_paths() -> Map<String, Value> {
