@@ -11,7 +11,8 @@
 //! - **Parsing** ([`parse`], [`Parser`]): streaming over any `BufRead`, typed [`Value`]s
 //!   borrowed from the line (no per-field allocation), UTF-8 or Latin-1 per line; a bad
 //!   row is a [`RowError`] and the parse goes on, a file that is not of the layout is a
-//!   [`FileError`].
+//!   [`FileError`]. Their reasons are in Portuguese: they go back to the creditor in the
+//!   file's `.errors.csv` (`layouts/README.md`, "Error lines").
 //! - **Samples** ([`sample`]): synthetic, valid, deterministic files for tests, demos and
 //!   benchmarks, consistent across layouts for the same seed.
 //! - **Export layouts** ([`ExportLayout`], [`ExportLayouts`]): the files the hub writes
@@ -44,6 +45,7 @@ mod export;
 mod layout;
 mod parse;
 mod pattern;
+mod pt;
 mod sample;
 mod value;
 

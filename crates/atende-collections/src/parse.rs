@@ -14,14 +14,15 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// A row that could not be read; the rest of the file goes on.
 ///
 /// `field` is the layout's field name (empty when the whole line is wrong, such as a bad
-/// record length); `reason` starts with where the value is (`positions 21-34` or
-/// `column NumCpfCgc`) and never repeats a CPF or phone number.
+/// record length); `reason` is in Portuguese (it goes back to the creditor in the file's
+/// `.errors.csv`), starts with where the value is (`posições 21-34` or `coluna
+/// NumCpfCgc`) and never repeats a CPF or phone number.
 ///
 /// ```
 /// use atende_collections::RowError;
 ///
-/// let e = RowError { line: 7, field: "valor_parcela".into(), reason: "positions 40-54: not an amount".into() };
-/// assert_eq!(e.to_string(), "line 7, field valor_parcela: positions 40-54: not an amount");
+/// let e = RowError { line: 7, field: "valor_parcela".into(), reason: "posições 40-54: obrigatório mas vazio".into() };
+/// assert_eq!(e.to_string(), "linha 7, campo valor_parcela: posições 40-54: obrigatório mas vazio");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
@@ -29,18 +30,18 @@ pub struct RowError {
     pub line: usize,
     /// The field (layout name), or empty for a problem with the whole line.
     pub field: String,
-    /// What is wrong, in English.
+    /// What is wrong, in Portuguese (pt-BR).
     pub reason: String,
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.field.is_empty() {
-            write!(f, "line {}: {}", self.line, self.reason)
+            write!(f, "linha {}: {}", self.line, self.reason)
         } else {
             write!(
                 f,
-                "line {}, field {}: {}",
+                "linha {}, campo {}: {}",
                 self.line, self.field, self.reason
             )
         }
@@ -50,7 +51,8 @@ impl fmt::Display for RowError {
 impl std::error::Error for RowError {}
 
 /// A problem with the file as a whole: it is not a file of this layout, or it cannot be
-/// read. Nothing of it should be imported.
+/// read. Nothing of it should be imported. Its message is in Portuguese, like
+/// [`RowError`]'s reasons.
 ///
 /// ```
 /// use atende_collections::{parse, Layouts};
@@ -58,12 +60,12 @@ impl std::error::Error for RowError {}
 /// let layouts = Layouts::defaults();
 /// let err = parse(layouts.get("batimento").unwrap(), &b"CONTRATO;DATA\n1;2\n"[..], |_| {}).unwrap_err();
 /// assert_eq!(err.line(), 1);
-/// assert!(err.to_string().contains("missing columns PRIMEIRA_PARC_AB"), "{err}");
+/// assert!(err.to_string().starts_with("linha 1: cabeçalho: faltam as colunas PRIMEIRA_PARC_AB"), "{err}");
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// Reading failed.
-    #[error("line {line}: read error: {source}")]
+    #[error("linha {line}: {}", crate::pt::io_error(.source))]
     Io {
         /// The line being read.
         line: usize,
@@ -71,7 +73,7 @@ pub enum FileError {
         source: std::io::Error,
     },
     /// Delimited file without the expected header (missing or misspelt columns).
-    #[error("line {line}: header: {reason}")]
+    #[error("linha {line}: cabeçalho: {reason}")]
     Header {
         /// The header's line (the first non-blank line).
         line: usize,
@@ -79,17 +81,17 @@ pub enum FileError {
         reason: String,
     },
     /// The first record's length is not the layout's (another layout, or a truncated file).
-    #[error("line {line}: record length {found}, the layout's is {expected} (not a file of this layout?)")]
+    #[error("linha {line}: tamanho do registro: esperado {expected}, encontrado {found} (o arquivo não é deste layout?)")]
     RecordLength {
         /// The line.
         line: usize,
-        /// The layout's record length(s).
+        /// The layout's record length (and record type, in Portuguese).
         expected: String,
         /// The line's length in characters.
         found: usize,
     },
     /// The first record's type code is none of the layout's.
-    #[error("line {line}: record type {found:?} is none of the layout's ({expected})")]
+    #[error("linha {line}: tipo de registro {found:?} não existe no layout (tipos: {expected})")]
     RecordType {
         /// The line.
         line: usize,
@@ -99,7 +101,7 @@ pub enum FileError {
         expected: String,
     },
     /// A line longer than [`MAX_LINE_BYTES`].
-    #[error("line {line}: longer than {MAX_LINE_BYTES} bytes (not a text file of this layout?)")]
+    #[error("linha {line}: mais de {MAX_LINE_BYTES} bytes (não é um arquivo texto deste layout?)")]
     LineTooLong {
         /// The line.
         line: usize,
@@ -514,7 +516,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
                             line,
                             field: String::new(),
                             reason: format!(
-                                "record type {code:?} at position {} is none of the layout's ({expected})",
+                                "tipo de registro {code:?} na posição {} não existe no layout (tipos: {expected})",
                                 start + 1
                             ),
                         }));
@@ -526,7 +528,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
         if chars != expected {
             if first {
                 let expected = match record.code() {
-                    Some(code) => format!("{expected} for record type {code}"),
+                    Some(code) => format!("{expected} (tipo de registro {code})"),
                     None => expected.to_string(),
                 };
                 return Err(FileError::RecordLength {
@@ -537,12 +539,12 @@ impl<'l, R: BufRead> Parser<'l, R> {
             }
             let of = record
                 .code()
-                .map(|c| format!(" for record type {c}"))
+                .map(|c| format!(" (tipo de registro {c})"))
                 .unwrap_or_default();
             return Ok(Err(RowError {
                 line,
                 field: String::new(),
-                reason: format!("record length {chars}, expected {expected}{of}"),
+                reason: format!("tamanho do registro: esperado {expected}{of}, encontrado {chars}"),
             }));
         }
         self.cells.clear();
@@ -556,7 +558,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
                     return Ok(Err(RowError {
                         line,
                         field: f.name().to_owned(),
-                        reason: format!("positions {}-{end}: {reason}", start + 1),
+                        reason: format!("posições {}-{end}: {reason}", start + 1),
                     }))
                 }
             };
@@ -564,7 +566,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
                 return Ok(Err(RowError {
                     line,
                     field: f.name().to_owned(),
-                    reason: format!("positions {}-{end}: required, but empty", start + 1),
+                    reason: format!("posições {}-{end}: obrigatório mas vazio", start + 1),
                 }));
             }
             self.cells.push(cell);
@@ -577,7 +579,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
             if !self.read_line()? {
                 return Err(FileError::Header {
                     line: self.line.max(1),
-                    reason: "the file is empty; expected a header line".into(),
+                    reason: "arquivo vazio, sem a linha de cabeçalho".into(),
                 });
             }
             if self.text.trim().is_empty() {
@@ -606,11 +608,15 @@ impl<'l, R: BufRead> Parser<'l, R> {
             }
         }
         if !missing.is_empty() {
-            let s = if missing.len() > 1 { "s" } else { "" };
+            let which = if missing.len() > 1 {
+                "faltam as colunas"
+            } else {
+                "falta a coluna"
+            };
             return Err(FileError::Header {
                 line: self.line,
                 reason: format!(
-                    "missing column{s} {} (the header has: {})",
+                    "{which} {} (o cabeçalho tem: {})",
                     missing.join(", "),
                     titles.join(&*char::from(separator).to_string())
                 ),
@@ -635,7 +641,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
             return Err(RowError {
                 line,
                 field: String::new(),
-                reason: format!("{n} columns, the header has {}", self.header_cols),
+                reason: format!("{n} colunas, o cabeçalho tem {}", self.header_cols),
             });
         }
         self.cells.clear();
@@ -647,7 +653,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
             let cell = parse_cell(&f.ty, raw, s as usize, q).map_err(|reason| RowError {
                 line,
                 field: f.name().to_owned(),
-                reason: format!("column {column}: {reason}"),
+                reason: format!("coluna {column}: {reason}"),
             })?;
             if let (Cell::Text { start, end, .. }, Some(max)) = (cell, f.length()) {
                 let len = src[start as usize..end as usize].chars().count();
@@ -655,7 +661,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
                     return Err(RowError {
                         line,
                         field: f.name().to_owned(),
-                        reason: format!("column {column}: {len} characters, at most {max}"),
+                        reason: format!("coluna {column}: {len} caracteres, o máximo é {max}"),
                     });
                 }
             }
@@ -663,7 +669,7 @@ impl<'l, R: BufRead> Parser<'l, R> {
                 return Err(RowError {
                     line,
                     field: f.name().to_owned(),
-                    reason: format!("column {column}: required, but empty"),
+                    reason: format!("coluna {column}: obrigatório mas vazio"),
                 });
             }
             self.cells.push(cell);
@@ -938,11 +944,11 @@ mod tests {
                 "1:1:1|JOSE|12.34",
                 "2:2:2|2023-08-04",
                 "4:1:1|JOÃO|1.00",
-                "line 5: record length 8, expected 12 for record type 1",
+                "linha 5: tamanho do registro: esperado 12 (tipo de registro 1), encontrado 8",
                 "6:1:1|JOÃO|1.00",
-                "line 7: record type \"3\" at position 1 is none of the layout's (1, 2)",
-                "line 8, field nome: positions 2-7: required, but empty",
-                "line 9, field valor: positions 8-12: not an amount (digits with 2 implied decimals): \"0x100\"",
+                "linha 7: tipo de registro \"3\" na posição 1 não existe no layout (tipos: 1, 2)",
+                "linha 8, campo nome: posições 2-7: obrigatório mas vazio",
+                "linha 9, campo valor: posições 8-12: não é um valor numérico (dígitos com 2 casas decimais implícitas): \"0x100\"",
             ]
         );
         assert_eq!(
@@ -964,7 +970,7 @@ mod tests {
         let e = run(&l, b"\n1JOSE 01234\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "line 2: record length 11, the layout's is 12 for record type 1 (not a file of this layout?)"
+            "linha 2: tamanho do registro: esperado 12 (tipo de registro 1), encontrado 11 (o arquivo não é deste layout?)"
         );
         let e = run(&l, b"9JOSE  01234\n").unwrap_err();
         assert_eq!(e.line(), 1);
@@ -1010,10 +1016,10 @@ mod tests {
             [
                 "2:-:C1|1234.50|Ana",
                 "3:-:C2|0.5|Bia; B",
-                "line 4, field contrato: column CONTRATO: required, but empty",
-                "line 5: 6 columns, the header has 4",
-                "line 6, field nome: column NomeCliente: 7 characters, at most 6",
-                "line 7, field valor: column Vlr Movt: not an amount (decimal separator ','): \"1.5\"",
+                "linha 4, campo contrato: coluna CONTRATO: obrigatório mas vazio",
+                "linha 5: 6 colunas, o cabeçalho tem 4",
+                "linha 6, campo nome: coluna NomeCliente: 7 caracteres, o máximo é 6",
+                "linha 7, campo valor: coluna Vlr Movt: não é um valor numérico (separador decimal ','): \"1.5\"",
             ]
         );
         assert_eq!((s.rows, s.rejected, s.lines), (2, 4, 7));
@@ -1021,7 +1027,7 @@ mod tests {
         let e = run(&l, b"CONTRATO;VALOR\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "line 1: header: missing columns Vlr Movt, NomeCliente (the header has: CONTRATO;VALOR)"
+            "linha 1: cabeçalho: faltam as colunas Vlr Movt, NomeCliente (o cabeçalho tem: CONTRATO;VALOR)"
         );
         let e = run(&l, b"\n\n").unwrap_err();
         assert!(matches!(e, FileError::Header { line: 2, .. }), "{e}");

@@ -194,7 +194,7 @@ pub(crate) fn parse_cell(
         FieldType::Text { values } => {
             if !values.is_empty() && !values.iter().any(|v| v.eq_ignore_ascii_case(s)) {
                 return Err(format!(
-                    "{s:?} is not one of the allowed values ({})",
+                    "{s:?} não é um dos valores permitidos ({})",
                     values.join(", ")
                 ));
             }
@@ -206,7 +206,7 @@ pub(crate) fn parse_cell(
         }
         FieldType::Integer => parse_integer(s)
             .map(Cell::Integer)
-            .ok_or_else(|| format!("not an integer: {s:?}")),
+            .ok_or_else(|| format!("não é um número inteiro: {s:?}")),
         FieldType::Decimal(fmt) => parse_decimal(s, *fmt).map(Cell::Decimal),
         FieldType::Date(patterns) => {
             if all_zero(s) {
@@ -216,7 +216,12 @@ pub(crate) fn parse_cell(
                 .iter()
                 .find_map(|p| p.parse_date(s))
                 .map(Cell::Date)
-                .ok_or_else(|| format!("not a date in {}: {s:?}", pattern_list(patterns)))
+                .ok_or_else(|| {
+                    format!(
+                        "não é uma data no formato {}: {s:?}",
+                        pattern_list(patterns)
+                    )
+                })
         }
         FieldType::DateTime(patterns) => {
             if all_zero(s) {
@@ -226,7 +231,12 @@ pub(crate) fn parse_cell(
                 .iter()
                 .find_map(|p| p.parse_datetime(s))
                 .map(Cell::DateTime)
-                .ok_or_else(|| format!("not a date/time in {}: {s:?}", pattern_list(patterns)))
+                .ok_or_else(|| {
+                    format!(
+                        "não é uma data/hora no formato {}: {s:?}",
+                        pattern_list(patterns)
+                    )
+                })
         }
         FieldType::Document(kind) => {
             if all_zero(s) {
@@ -248,7 +258,7 @@ fn pattern_list(patterns: &[DatePattern]) -> String {
         .iter()
         .map(DatePattern::source)
         .collect::<Vec<_>>()
-        .join(" or ")
+        .join(" ou ")
 }
 
 /// Only zeros and separators: the "no value" filler of bank files.
@@ -281,11 +291,11 @@ pub(crate) fn parse_integer(s: &str) -> Option<i64> {
 fn parse_decimal(s: &str, fmt: DecimalFormat) -> Result<Decimal, String> {
     let bad = || match fmt {
         DecimalFormat::Implied(n) => {
-            format!("not an amount (digits with {n} implied decimals): {s:?}")
+            format!("não é um valor numérico (dígitos com {n} casas decimais implícitas): {s:?}")
         }
         DecimalFormat::Separator { sep, .. } => {
             format!(
-                "not an amount (decimal separator {:?}): {s:?}",
+                "não é um valor numérico (separador decimal {:?}): {s:?}",
                 char::from(sep)
             )
         }
@@ -396,7 +406,7 @@ fn check_email(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("not an e-mail address: {s:?}"))
+        Err(format!("não é um endereço de e-mail: {s:?}"))
     }
 }
 
@@ -426,14 +436,18 @@ fn parse_document(s: &str, kind: DocumentKind) -> Result<Document, String> {
                 as_cnpj(std::str::from_utf8(&buf).expect("digits"))
             }
             (n, DocumentKind::Cpf) => {
-                return Err(format!("cpf: expected 11 digits, got {n}"));
+                return Err(format!(
+                    "CPF: tamanho errado: esperado 11 dígitos, encontrado {n}"
+                ));
             }
             (n, DocumentKind::Cnpj) => {
-                return Err(format!("cnpj: expected 14 characters, got {n}"));
+                return Err(format!(
+                    "CNPJ: tamanho errado: esperado 14 caracteres, encontrado {n}"
+                ));
             }
             (n, DocumentKind::Any) => {
                 return Err(format!(
-                    "cpf/cnpj: expected 11 digits (cpf) or 14 characters (cnpj), got {n}"
+                    "CPF/CNPJ: tamanho errado: esperado 11 dígitos (CPF) ou 14 caracteres (CNPJ), encontrado {n}"
                 ));
             }
         }
@@ -444,16 +458,16 @@ fn parse_document(s: &str, kind: DocumentKind) -> Result<Document, String> {
             DocumentKind::Any => atende_br::document::parse(s),
         }
     };
-    result.map_err(|e| e.to_string())
+    result.map_err(|e| crate::pt::br_error(&e))
 }
 
 fn parse_phone(s: &str) -> Result<Phone, String> {
-    let p = atende_br::phone::parse(s).map_err(|e| e.to_string())?;
+    let p = atende_br::phone::parse(s).map_err(|e| crate::pt::br_error(&e))?;
     match p.kind() {
         PhoneType::Mobile | PhoneType::Landline => Ok(p),
         other => Err(format!(
-            "phone: a customer number needs a DDD (mobile or landline), not a {} number",
-            other.as_str().replace('_', " ")
+            "telefone: o número do cliente precisa de DDD (celular ou fixo), e este é {}",
+            crate::pt::phone_type(other)
         )),
     }
 }
@@ -513,7 +527,7 @@ mod tests {
         assert_eq!(parse_decimal("1,234.5", dot), Ok(dec("1234.5")));
         assert_eq!(
             parse_decimal("12x", comma()).unwrap_err(),
-            "not an amount (decimal separator ','): \"12x\""
+            "não é um valor numérico (separador decimal ','): \"12x\""
         );
     }
 
@@ -541,9 +555,16 @@ mod tests {
         );
         assert_eq!(
             doc("52998224726").unwrap_err(),
-            "cpf: wrong second check digit: expected 5, found 6"
+            "CPF: segundo dígito verificador errado: esperado 5, encontrado 6"
         );
-        assert!(doc("123").is_err());
+        assert_eq!(
+            doc("123").unwrap_err(),
+            "CPF/CNPJ: tamanho errado: esperado 11 dígitos (CPF) ou 14 caracteres (CNPJ), encontrado 3"
+        );
+        assert_eq!(
+            parse_document("1234567", DocumentKind::Cpf).unwrap_err(),
+            "CPF: tamanho errado: esperado 11 dígitos, encontrado 7"
+        );
         assert!(parse_document("54550752000155", DocumentKind::Cpf).is_err());
         assert!(parse_document("52998224725", DocumentKind::Cnpj).is_err());
     }
@@ -563,7 +584,14 @@ mod tests {
             parse_cell(&t, "00000000000", 0, false),
             Ok(Cell::Empty)
         ));
-        assert!(parse_cell(&t, "08001234567", 0, false).is_err());
+        assert_eq!(
+            parse_cell(&t, "08001234567", 0, false).unwrap_err(),
+            "telefone: o número do cliente precisa de DDD (celular ou fixo), e este é um número gratuito (0800)"
+        );
+        assert_eq!(
+            parse_cell(&t, "2398765-4321", 0, false).unwrap_err(),
+            "telefone: o DDD 23 não existe"
+        );
         assert!(parse_cell(&t, "987654321", 0, false).is_err());
 
         let text = FieldType::Text { values: vec![] };
@@ -577,7 +605,7 @@ mod tests {
         assert!(parse_cell(&yn, "s", 0, false).is_ok());
         assert_eq!(
             parse_cell(&yn, "X", 0, false).unwrap_err(),
-            "\"X\" is not one of the allowed values (S, N)"
+            "\"X\" não é um dos valores permitidos (S, N)"
         );
         assert!(parse_cell(&FieldType::Email, "a@b.com", 0, false).is_ok());
         assert!(parse_cell(&FieldType::Email, "a@b", 0, false).is_err());
@@ -589,7 +617,7 @@ mod tests {
         ));
         assert_eq!(
             parse_cell(&date, "20231301", 0, false).unwrap_err(),
-            "not a date in AAAAMMDD: \"20231301\""
+            "não é uma data no formato AAAAMMDD: \"20231301\""
         );
     }
 }

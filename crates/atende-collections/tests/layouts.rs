@@ -132,6 +132,9 @@ fn check_layout(name: &str) {
         (errors[0].line, errors[0].field.as_str()),
         (k + 1, field.as_str())
     );
+    // in Portuguese, saying where the value is
+    let at = if delimited { "coluna " } else { "posições " };
+    assert!(errors[0].reason.starts_with(at), "{name}: {}", errors[0]);
     assert_eq!(rows2.len(), ROWS - 1);
 
     // A file of another shape is refused on its first line.

@@ -32,6 +32,11 @@ use atende_store::{Store, StoreError, Tx};
 /// Error lines kept in a [`FileReport`] (all of them are in the store).
 const REPORT_ERRORS: usize = 1000;
 
+/// The message of a file no layout knows (ATOM FA005: a name outside the expected
+/// patterns).
+pub const UNKNOWN_NAME: &str =
+    "nome de arquivo fora dos padrões esperados: nenhum layout o reconhece";
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error(transparent)]
@@ -54,7 +59,8 @@ pub enum FileOutcome {
     Unknown,
 }
 
-/// One error line of a file: where, which field, why.
+/// One error line of a file: where, which field, why. The reason is in Portuguese: it
+/// goes back to the creditor (`.errors.csv`) and to the agency's operators.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorLine {
     pub line: i64,
@@ -75,6 +81,7 @@ pub struct FileReport {
     pub bytes: u64,
     /// The first error lines (all are stored with the run).
     pub errors: Vec<ErrorLine>,
+    /// What happened to the file as a whole, in Portuguese (the run's message).
     pub message: String,
 }
 
@@ -95,7 +102,19 @@ impl FileReport {
     }
 
     /// The `.errors.csv` written beside a rejected file (and for refused rows):
-    /// `linha;campo;motivo`.
+    /// `linha;campo;motivo`, in Portuguese, for the creditor.
+    ///
+    /// ```
+    /// use atende_ingest::{ErrorLine, FileOutcome, FileReport};
+    ///
+    /// let report = FileReport {
+    ///     file_name: "x".into(), layout: "parcelas".into(), outcome: FileOutcome::Imported,
+    ///     run_id: Some(1), rows_read: 2, rows_imported: 1, rows_rejected: 1, bytes: 0,
+    ///     errors: vec![ErrorLine { line: 2, field: "numero_contrato".into(), reason: "contrato não encontrado na base".into() }],
+    ///     message: String::new(),
+    /// };
+    /// assert_eq!(report.errors_csv(), "linha;campo;motivo\n2;numero_contrato;contrato não encontrado na base\n");
+    /// ```
     pub fn errors_csv(&self) -> String {
         let mut out = String::from("linha;campo;motivo\n");
         for e in &self.errors {
@@ -125,7 +144,7 @@ pub async fn import_file(
     let bytes = content.len() as u64;
     let Some((layout, info)) = layouts.identify(file_name) else {
         let mut r = FileReport::new(file_name, "", FileOutcome::Unknown, bytes);
-        r.message = "no layout knows this file name".into();
+        r.message = UNKNOWN_NAME.into();
         return Ok(r);
     };
     let now = atende_store::wall_now();
@@ -146,7 +165,10 @@ pub async fn import_file(
                 bytes,
             );
             r.run_id = Some(run.id);
-            r.message = format!("imported before as run {} on {}", run.id, run.started_on);
+            r.message = format!(
+                "arquivo já importado (mesmo nome e conteúdo) na importação {}, em {}",
+                run.id, run.started_on
+            );
             return Ok(r);
         }
         RunStart::New(run) => run,
@@ -427,7 +449,7 @@ async fn load(
         flush_batimento(tx, ctx, report, &mut b, &mut rows).await?;
         let summary = tx.finish_batimento(ctx, b).await?;
         report.message = format!(
-            "batimento: {} contracts seen, {} written off (TODOS CONTRATOS BAIXADOS)",
+            "batimento: {} contratos da base no arquivo, {} baixados (TODOS CONTRATOS BAIXADOS)",
             summary.seen, summary.written_off
         );
     }

@@ -218,11 +218,19 @@ impl RemessaFields {
         let text = |i: Option<usize>| text_of(value(i));
         let document = match value(self.document) {
             Some(Value::Document(d)) => d.as_str().to_string(),
-            _ => return Err(("cpf_cnpj".to_string(), "CPF/CNPJ missing".to_string())),
+            _ => {
+                return Err((
+                    "cpf_cnpj".to_string(),
+                    "CPF/CNPJ obrigatório mas vazio".to_string(),
+                ))
+            }
         };
         let contract = text(self.contract);
         if contract.is_empty() {
-            return Err(("numero_contrato".into(), "contract number missing".into()));
+            return Err((
+                "numero_contrato".into(),
+                "número do contrato obrigatório mas vazio".into(),
+            ));
         }
         let addresses = self
             .addresses
@@ -467,11 +475,18 @@ mod tests {
 
     /// The by-name mapping [`RemessaFields`] replaced, kept as the oracle.
     fn remessa_by_name(row: &Row<'_>, portfolio: &str) -> Result<RemessaRecord, (String, String)> {
-        let document = document(row, "cpf_cnpj")
-            .ok_or_else(|| ("cpf_cnpj".to_string(), "CPF/CNPJ missing".to_string()))?;
+        let document = document(row, "cpf_cnpj").ok_or_else(|| {
+            (
+                "cpf_cnpj".to_string(),
+                "CPF/CNPJ obrigatório mas vazio".to_string(),
+            )
+        })?;
         let contract = text(row, "numero_contrato");
         if contract.is_empty() {
-            return Err(("numero_contrato".into(), "contract number missing".into()));
+            return Err((
+                "numero_contrato".into(),
+                "número do contrato obrigatório mas vazio".into(),
+            ));
         }
         let mut used: Vec<String> = REMESSA_USED.iter().map(|s| s.to_string()).collect();
         let mut addresses = Vec::new();

@@ -484,7 +484,7 @@ both!(
                 ],
                 "{day}"
             );
-            assert!(out[0].reason().unwrap().contains("R020"));
+            assert!(out[0].reason().unwrap().ends_with("linha ignorada (R020)"));
             assert_eq!(
                 contract_status(&store, CPF_A, "C1").await,
                 (ContractStatus::PartialBlock, blocked_on)
@@ -953,7 +953,11 @@ both!(
         let refused = tx.batimento_rows(&ctx, &mut b, &["X"]).await.unwrap();
         assert_eq!(refused.len(), 1);
         let err = tx.finish_batimento(&ctx, b).await.unwrap_err();
-        assert!(err.to_string().contains("names no contract"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("o arquivo de batimento não traz nenhum contrato da base"),
+            "{err}"
+        );
         drop(tx);
         assert_eq!(st(CPF_B, "E").await, ContractStatus::Active);
     }

@@ -111,7 +111,66 @@ fn import_in_the_days_order_and_list_runs() {
         ],
     );
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no layout knows this file name"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("planilha.xlsx: nome de arquivo fora dos padrões esperados"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The refused rows of an import are listed in Portuguese, as the creditor's
+/// `.errors.csv` has them, and `runs --errors` gives the same lines.
+#[test]
+fn refused_rows_are_reported_in_portuguese() {
+    let dir = temp_dir();
+    // no remessa before: every contract is unknown; line 3 is one character short
+    let parcelas = sample(&dir, "parcelas", 4);
+    let path = dir.join(&parcelas);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let length = lines[2].chars().count();
+    lines[2].pop();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let db = "sqlite://hub.db";
+    let o = atende(
+        &dir,
+        &[
+            "collections",
+            "import",
+            parcelas.to_str().unwrap(),
+            "--db",
+            db,
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("4 rows read, 0 imported, 4 refused"), "{out}");
+    for expected in [
+        "    linha 1, campo numero_contrato: contrato não encontrado na base".to_string(),
+        format!(
+            "    linha 3: tamanho do registro: esperado {length}, encontrado {}",
+            length - 1
+        ),
+    ] {
+        assert!(out.lines().any(|l| l == expected), "{expected}\n{out}");
+    }
+    let run = out
+        .split(" run ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    let o = atende(&dir, &["collections", "runs", "--errors", run, "--db", db]);
+    let listed = stdout(&o);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l == "2;numero_contrato;contrato não encontrado na base"),
+        "{listed}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

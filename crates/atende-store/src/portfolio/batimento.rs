@@ -83,7 +83,7 @@ impl Tx {
             let chunk = &contracts[first..first + size];
             let keys = chunk
                 .iter()
-                .map(|c| contract_arg(c))
+                .map(|c| contract_arg(c).map_err(StoreError::from))
                 .collect::<Result<Vec<_>>>()?;
             let mut p = Params::new(self.backend);
             let insert = format!(
@@ -135,8 +135,9 @@ impl Tx {
         batimento: Batimento,
     ) -> Result<BatimentoSummary> {
         if batimento.seen == 0 {
+            // said in Portuguese: the importer refuses the file with it
             return Err(StoreError::Invalid(format!(
-                "the batimento names no contract of the base: refusing to write off all of portfolio {:?}",
+                "o arquivo de batimento não traz nenhum contrato da base: recusado para não baixar todos os contratos da carteira {:?}",
                 batimento.portfolio
             )));
         }
@@ -174,7 +175,7 @@ impl Tx {
         .rows_affected();
         if history != written_off {
             return Err(StoreError::Invalid(format!(
-                "batimento wrote {history} history rows for {written_off} contracts"
+                "batimento: {history} registros de histórico gravados para {written_off} contratos baixados"
             )));
         }
         (&mut *self.tx)

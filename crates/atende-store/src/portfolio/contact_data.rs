@@ -2,9 +2,10 @@
 //! kept in arrival order (R023–R025).
 
 use super::{
-    contract_arg, document_arg, mask, Address, ImportContext, NewPhone, Outcome, ORIGIN_ENRICHMENT,
+    contract_arg, document_arg, mask, Address, BadArg, ImportContext, NewPhone, Outcome,
+    ORIGIN_ENRICHMENT,
 };
-use crate::{Result, StoreError, Tx};
+use crate::{Result, Tx};
 
 /// Adds a phone after the contract's others, or, when the contract has the number
 /// already, updates its score and kind if given. $9 is the origin.
@@ -48,14 +49,14 @@ const MERGE_EMAIL: &str = "INSERT INTO customer_emails (workspace_id, document, 
  ON CONFLICT (workspace_id, document, email) DO NOTHING";
 
 /// A DDD of 2 digits and a number of 8 or 9, trimmed.
-pub(super) fn check_phone(ddd: &str, number: &str) -> Result<(String, String)> {
+pub(super) fn check_phone(
+    ddd: &str,
+    number: &str,
+) -> std::result::Result<(String, String), BadArg> {
     let (ddd, number) = (ddd.trim(), number.trim());
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if ddd.len() != 2 || !digits(ddd) || !(8..=9).contains(&number.len()) || !digits(number) {
-        return Err(StoreError::Invalid(format!(
-            "phone ({ddd}) {} is not a DDD of 2 digits and a number of 8 or 9",
-            mask(number)
-        )));
+        return Err(BadArg::Phone(ddd.into(), mask(number)));
     }
     Ok((ddd.into(), number.into()))
 }

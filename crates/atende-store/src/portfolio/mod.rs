@@ -212,16 +212,20 @@ impl Outcome {
         matches!(self, Outcome::Applied)
     }
 
-    /// The reason for the run's error line, or `None` when the row was applied.
+    /// The reason for the run's error line, in Portuguese (it goes back to the creditor in
+    /// the file's `.errors.csv`), or `None` when the row was applied.
     pub fn reason(&self) -> Option<String> {
         match self {
             Outcome::Applied => None,
             Outcome::PartialBlock { since } => Some(format!(
-                "contract in BLOQUEIO PARCIAL since {since}, less than {PARTIAL_BLOCK_DAYS} days before the file's date: line ignored (R020)"
+                "contrato em BLOQUEIO PARCIAL desde {:02}/{:02}/{:04}, há menos de {PARTIAL_BLOCK_DAYS} dias da data do arquivo: linha ignorada (R020)",
+                since.day(),
+                since.month(),
+                since.year()
             )),
-            Outcome::ContractNotFound => Some("contract not in the base".into()),
-            Outcome::CustomerNotFound => Some("no customer with this CPF/CNPJ".into()),
-            Outcome::PhoneNotFound => Some("no contract holds this phone".into()),
+            Outcome::ContractNotFound => Some("contrato não encontrado na base".into()),
+            Outcome::CustomerNotFound => Some("nenhum cliente da base tem este CPF/CNPJ".into()),
+            Outcome::PhoneNotFound => Some("nenhum contrato da base tem este telefone".into()),
         }
     }
 }
@@ -439,19 +443,56 @@ fn person_type(document: &str) -> &'static str {
     }
 }
 
-fn document_arg(text: &str) -> Result<String> {
-    normalize_document(text).ok_or_else(|| {
-        StoreError::Invalid(format!(
-            "{:?} is not a CPF (11 digits) or CNPJ (14 characters)",
-            mask(text)
-        ))
-    })
+/// A malformed CPF/CNPJ, contract number or phone given to a portfolio method. The
+/// import methods refuse the file with it, so `?` words it in Portuguese (it goes back to
+/// the creditor in the file's `.errors.csv`); the portal methods answer API clients in
+/// English ([`BadArg::en`]).
+#[derive(Debug)]
+enum BadArg {
+    /// The document, masked.
+    Document(String),
+    Contract,
+    /// The DDD and the number, masked.
+    Phone(String, String),
 }
 
-fn contract_arg(contract: &str) -> Result<&str> {
+impl BadArg {
+    /// The English wording, for API clients.
+    fn en(self) -> StoreError {
+        StoreError::Invalid(match self {
+            BadArg::Document(doc) => {
+                format!("{doc:?} is not a CPF (11 digits) or CNPJ (14 characters)")
+            }
+            BadArg::Contract => "empty contract number".into(),
+            BadArg::Phone(ddd, number) => {
+                format!("phone ({ddd}) {number} is not a DDD of 2 digits and a number of 8 or 9")
+            }
+        })
+    }
+}
+
+impl From<BadArg> for StoreError {
+    fn from(bad: BadArg) -> StoreError {
+        StoreError::Invalid(match bad {
+            BadArg::Document(doc) => {
+                format!("{doc:?} não é um CPF (11 dígitos) nem um CNPJ (14 caracteres)")
+            }
+            BadArg::Contract => "número do contrato vazio".into(),
+            BadArg::Phone(ddd, number) => format!(
+                "telefone ({ddd}) {number}: não tem DDD de 2 dígitos e número de 8 ou 9 dígitos"
+            ),
+        })
+    }
+}
+
+fn document_arg(text: &str) -> std::result::Result<String, BadArg> {
+    normalize_document(text).ok_or_else(|| BadArg::Document(mask(text)))
+}
+
+fn contract_arg(contract: &str) -> std::result::Result<&str, BadArg> {
     let c = contract.trim();
     if c.is_empty() {
-        return Err(StoreError::Invalid("empty contract number".into()));
+        return Err(BadArg::Contract);
     }
     Ok(c)
 }
@@ -607,6 +648,55 @@ fn parse_extra(what: &str, text: &str) -> Result<Extra> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_reasons_are_portuguese() {
+        let since = jiff::civil::date(2023, 8, 2);
+        assert_eq!(
+            Outcome::PartialBlock { since }.reason().unwrap(),
+            "contrato em BLOQUEIO PARCIAL desde 02/08/2023, há menos de 3 dias da data do arquivo: linha ignorada (R020)"
+        );
+        assert_eq!(
+            Outcome::ContractNotFound.reason().unwrap(),
+            "contrato não encontrado na base"
+        );
+        assert_eq!(
+            Outcome::CustomerNotFound.reason().unwrap(),
+            "nenhum cliente da base tem este CPF/CNPJ"
+        );
+        assert_eq!(
+            Outcome::PhoneNotFound.reason().unwrap(),
+            "nenhum contrato da base tem este telefone"
+        );
+        assert_eq!(Outcome::Applied.reason(), None);
+    }
+
+    #[test]
+    fn bad_arguments_in_portuguese_for_files_and_english_for_the_api() {
+        let pt = |e: BadArg| StoreError::from(e).to_string();
+        let en = |e: BadArg| e.en().to_string();
+        assert_eq!(
+            pt(contract_arg("  ").unwrap_err()),
+            "número do contrato vazio"
+        );
+        assert_eq!(en(contract_arg("").unwrap_err()), "empty contract number");
+        assert_eq!(
+            pt(document_arg("5299822472").unwrap_err()),
+            "\"******2472\" não é um CPF (11 dígitos) nem um CNPJ (14 caracteres)"
+        );
+        assert_eq!(
+            en(document_arg("5299822472").unwrap_err()),
+            "\"******2472\" is not a CPF (11 digits) or CNPJ (14 characters)"
+        );
+        assert_eq!(
+            pt(check_phone("1", "987654321").unwrap_err()),
+            "telefone (1) *****4321: não tem DDD de 2 dígitos e número de 8 ou 9 dígitos"
+        );
+        assert_eq!(
+            en(check_phone("1", "987654321").unwrap_err()),
+            "phone (1) *****4321 is not a DDD of 2 digits and a number of 8 or 9"
+        );
+    }
 
     #[test]
     fn documents_are_normalised() {

@@ -32,7 +32,7 @@ use sqlx::{Executor, Row};
 use super::batch::Params;
 use super::occurrences::source;
 use super::{
-    date_text, document_arg, normalize_document, Address, ContractStatus, ImportContext,
+    date_text, document_arg, normalize_document, Address, BadArg, ContractStatus, ImportContext,
     NewOccurrence, NewPhone, Outcome,
 };
 use crate::{col, Backend, Result, Store, StoreError, Tx};
@@ -522,7 +522,7 @@ impl Tx {
         let document = if o.document.trim().is_empty() {
             None
         } else {
-            Some(document_arg(&o.document)?)
+            Some(document_arg(&o.document).map_err(BadArg::en)?)
         };
         let customer: Option<(String, String)> = match (o.crm_id.trim(), &document) {
             ("", None) => {
@@ -850,7 +850,7 @@ impl Tx {
         if targets.is_empty() {
             return Ok(ContactWrite::NoContracts);
         }
-        let (ddd, number) = super::check_phone(&phone.ddd, &phone.number)?;
+        let (ddd, number) = super::check_phone(&phone.ddd, &phone.number).map_err(BadArg::en)?;
         let mut out = Vec::with_capacity(targets.len());
         for c in targets {
             let had = self
@@ -1025,7 +1025,7 @@ impl Tx {
         p: &NewProposal,
         now: &str,
     ) -> Result<ProposalOutcome> {
-        let contract = super::contract_arg(&p.contract)?;
+        let contract = super::contract_arg(&p.contract).map_err(BadArg::en)?;
         let find_key = "SELECT id FROM proposals WHERE workspace_id = $1 AND idempotency_key = $2";
         if !p.idempotency_key.is_empty() {
             let existing: Option<String> = sqlx::query_scalar(find_key)

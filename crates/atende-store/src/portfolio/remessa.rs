@@ -109,7 +109,12 @@ impl Tx {
             let cutoff = ctx
                 .file_date
                 .checked_sub(jiff::Span::new().days(PARTIAL_BLOCK_DAYS))
-                .map_err(|e| StoreError::Invalid(format!("file date: {e}")))?;
+                .map_err(|_| {
+                    StoreError::Invalid(format!(
+                        "data do arquivo {} fora do calendário",
+                        ctx.file_date
+                    ))
+                })?;
             let mut reactivated = HashMap::new();
             for piece in pieces(&others, REMESSA_BATCH) {
                 reactivated.extend(self.reactivate(ctx, piece, &date_text(cutoff)).await?);

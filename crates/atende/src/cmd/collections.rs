@@ -264,7 +264,7 @@ pub fn run(common: Common, command: CollectionsCommand) -> anyhow::Result<ExitCo
                         println!("waiting  {name}: {why}");
                     }
                     for name in &report.ignored {
-                        println!("ignored  {name}: no layout knows this name");
+                        println!("ignored  {name}: {}", atende_ingest::UNKNOWN_NAME);
                     }
                     match every {
                         Some(s) => tokio::time::sleep(Duration::from_secs(s.max(1))).await,
@@ -444,7 +444,12 @@ fn print_report(f: &FileReport) {
         }
     );
     for e in f.errors.iter().take(10) {
-        println!("    line {} {}: {}", e.line, e.field, e.reason);
+        // as in the file's .errors.csv, in Portuguese
+        if e.field.is_empty() {
+            println!("    linha {}: {}", e.line, e.reason);
+        } else {
+            println!("    linha {}, campo {}: {}", e.line, e.field, e.reason);
+        }
     }
     if f.errors.len() > 10 {
         println!(
@@ -472,8 +477,9 @@ async fn import(
         match layouts.identify(&name) {
             Some((l, info)) => planned.push((name, l.kind(), info.date, path)),
             None => bail!(
-                "{}: no layout knows this file name (see `atende collections layouts`)",
-                path.display()
+                "{}: {} (see `atende collections layouts`)",
+                path.display(),
+                atende_ingest::UNKNOWN_NAME
             ),
         }
     }
