@@ -1,18 +1,24 @@
-//! The customer's record as bots, the IVR and agents read it (UC009): one consistent
-//! snapshot, a fixed number of indexed queries whatever the number of contracts.
+//! The customer's record as bots, the IVR and agents read it (UC009, the "ficha"): one
+//! consistent snapshot (one read transaction, repeatable read on PostgreSQL) and a fixed
+//! number of indexed queries (14) whatever the number of contracts, installments or
+//! occurrences. The HTTP lookup serialises [`CustomerView`] as it is, so its field names
+//! are the API's JSON keys; `crates/atende-server/src/http/collections/lookup.rs`
+//! documents how they map to the spec's domain map.
 
 use std::collections::HashMap;
 
 use jiff::civil::Date;
+use serde_json::Value as Json;
 use sqlx::any::AnyRow;
 use sqlx::Executor;
 
 use super::contracts::status_col;
+use super::occurrences::occurrence_row;
 use super::{
-    normalize_document, parse_date, parse_extra, Address, Agreement, ContractStatus, Extra,
-    Guarantee, Installment, RefinOffer,
+    normalize_document, parse_date, parse_extra, Address, Agreement, ChannelType, ContractStatus,
+    Extra, Guarantee, Installment, Occurrence, RefinOffer, MARK_WHATSAPP, ORIGIN_ENRICHMENT,
 };
-use crate::{col, Backend, Result, Store};
+use crate::{col, Backend, Result, Store, StoreError};
 
 /// A customer with everything the portfolio holds about them.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -24,13 +30,29 @@ pub struct CustomerView {
     pub crm_id: String,
     pub created_on: String,
     pub modified_on: String,
+    /// Acionamentos: the number of the customer's occurrences (all of them, = the length
+    /// of `occurrences`).
+    pub contacts_made: i64,
+    /// Boletos: the number of the customer's occurrences that sent a boleto
+    /// (`boleto_sent_by` set).
+    pub boletos_sent: i64,
     /// By contract number.
     pub contracts: Vec<ContractView>,
+    /// telefones_disponiveis: every contract's phones once, remessa (and portal) phones
+    /// first, enrichment phones last; within each group by contract, then dialling order.
+    pub phones: Vec<AvailablePhone>,
+    /// The latest agreement (proposal or acordo), `None` when there was none.
+    pub last_agreement: Option<LastAgreement>,
     /// In arrival order.
     pub addresses: Vec<StoredAddress>,
     /// In arrival order.
     pub emails: Vec<Email>,
-    /// Mass-action marks of the customer and of their contracts, oldest first.
+    /// Histórico de Ocorrências, newest first.
+    pub occurrences: Vec<OccurrenceEntry>,
+    /// HISTÓRICO WHATSAPP: the omnichannel platform's events linked to the customer.
+    pub whatsapp_history: WhatsappHistory,
+    /// Mass-action marks of the customer and of their contracts (Histórico Massivo
+    /// E-mail and SMS, and WhatsApp marks), oldest first.
     pub mass_actions: Vec<MassAction>,
 }
 
@@ -47,6 +69,9 @@ pub struct ContractView {
     pub extra: Extra,
     pub created_on: String,
     pub modified_on: String,
+    /// Bem Financiado: make, model and years of the contract's vehicle (its first
+    /// guarantee of kind `veiculo`, else its first guarantee).
+    pub financed_asset: Option<FinancedAsset>,
     /// Oldest first.
     pub status_history: Vec<StatusChange>,
     /// In dialling order: the remessa's first, enrichment last.
@@ -57,6 +82,14 @@ pub struct ContractView {
     pub refin: Vec<RefinOffer>,
     /// By agreement and installment.
     pub agreements: Vec<Agreement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FinancedAsset {
+    pub make: String,
+    pub model: String,
+    pub manufacture_year: Option<i64>,
+    pub model_year: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -77,6 +110,20 @@ pub struct Phone {
     /// `Remessa`, `Enriquecimento N`, …: the spec's tipoTelefone for enrichment phones.
     pub origin: String,
     pub position: i64,
+}
+
+/// A phone of the customer, once whatever the number of contracts holding it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AvailablePhone {
+    pub ddd: String,
+    pub number: String,
+    /// Line type (`CELULAR`, `RESIDENCIAL`, …) of the first contract listing it.
+    pub kind: String,
+    pub score: Option<i64>,
+    /// `Remessa`, `Enriquecimento N`, `Portal`, … (first contract listing it).
+    pub origin: String,
+    /// The contracts holding it, in the order of `contracts`.
+    pub contracts: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -112,8 +159,131 @@ pub struct MassAction {
     pub created_on: String,
 }
 
+/// An occurrence as the history shows it: the stored record plus its local date and time.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OccurrenceEntry {
+    #[serde(flatten)]
+    pub occurrence: Occurrence,
+    /// Data Cadastro (`YYYY-MM-DD`) and Horário (`HH:MM:SS`), in the workspace's time
+    /// zone (`created_on` is UTC).
+    pub date: String,
+    pub time: String,
+    /// idTipoCanal's name: `TELEFONE`, `EMAIL`, `SMS`, `WHATSAPP` (`""` when not given).
+    pub channel: String,
+}
+
+/// The omnichannel platform's events (UC008 webhooks) linked to the customer, each list
+/// newest first.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct WhatsappHistory {
+    /// `webhook_type` `attendance`.
+    pub attendances: Vec<OmniEvent>,
+    /// `webhook_type` `visitor` (widget visits).
+    pub widget_visits: Vec<OmniEvent>,
+    /// `webhook_type` `hsm`.
+    pub hsm: Vec<OmniEvent>,
+    /// `webhook_type` `occurrence`.
+    pub occurrences: Vec<OmniEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OmniEvent {
+    pub webhook_type: String,
+    /// The platform's event id (`id` of the webhook).
+    pub event_id: String,
+    pub attendance_id: String,
+    /// How the receiver linked it to the customer (attendance, CRM id, document, …).
+    pub matched_by: String,
+    pub contract: String,
+    pub occurrence_id: String,
+    pub received_on: String,
+    /// The webhook's JSON as received (a string if it was not JSON).
+    pub payload: Json,
+}
+
+/// The latest agreement of the customer: whichever is newer of the latest proposal the
+/// portal recorded (UC011, `proposals`) and the latest acordo the creditor's files
+/// brought (`agreements`, acordos baixados and remessa baixa).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LastAgreement {
+    /// `proposal` or `acordo`.
+    pub source: String,
+    pub contract: String,
+    /// The proposal's id, or the acordo's NumAcordo.
+    pub reference: String,
+    /// When ATOM recorded it (a proposal's arrival; an acordo's first row).
+    pub made_on: String,
+    /// Datas de Pagamento: a proposal's first due date (primeiroVencimento); an acordo's
+    /// installments' due dates (DtVcto), ascending.
+    pub payment_dates: Vec<String>,
+    /// Resumo Pagamento.
+    pub summary: AgreementSummary,
+    /// Jornada: the journey (`jornada1`, `jornada2`) of the latest WhatsApp mass action
+    /// on the agreement's contract (`""`: none).
+    pub journey: String,
+    /// Valor a Pagar: a proposal's valorProposto; the sum of an acordo's installments'
+    /// amounts (VlrMovt).
+    pub amount_to_pay_cents: Option<i64>,
+    /// Envio Boleto.
+    pub boleto: BoletoSent,
+    /// The proposal as recorded (source `proposal` only; an acordo's rows are in its
+    /// contract's `agreements`).
+    pub proposal: Option<ProposalRecord>,
+}
+
+/// Resumo Pagamento.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AgreementSummary {
+    /// tipoAcordo (Quitação, Parcial, TotaisEmAtraso); `""` for an acordo.
+    pub agreement_type: String,
+    /// qtdParcelas; an acordo's number of installment rows.
+    pub installments_count: Option<i64>,
+    /// valorEntrada (proposals only).
+    pub down_payment_cents: Option<i64>,
+    /// TotDiv (acordos only: the largest of its rows).
+    pub total_debt_cents: Option<i64>,
+    /// Installments written off (acordos only).
+    pub written_off_installments: Option<i64>,
+}
+
+/// Envio Boleto: whether a boleto went out for the agreement and how. Read from the
+/// latest occurrence on the agreement's contract (or on no contract) that records one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BoletoSent {
+    pub sent: bool,
+    /// `email`, `sms`, `whatsapp`, … as the occurrence says (`""`: not sent).
+    pub sent_by: String,
+    pub sent_on: Option<String>,
+    pub occurrence_id: Option<String>,
+}
+
+/// A proposal as the portal recorded it (UC011).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ProposalRecord {
+    pub id: String,
+    pub contract: String,
+    pub attendance_id: String,
+    /// ticketPan.
+    pub ticket: String,
+    pub user_login: String,
+    /// tipoAcordo.
+    pub agreement_type: String,
+    /// valorProposto.
+    pub proposed_cents: Option<i64>,
+    /// qtdParcelas.
+    pub installments_count: Option<i64>,
+    /// valorEntrada.
+    pub down_payment_cents: Option<i64>,
+    /// primeiroVencimento.
+    pub first_due_date: Option<String>,
+    /// UC011's other fields as sent.
+    pub fields: Json,
+    pub created_on: String,
+}
+
 const CUSTOMER: &str =
-    "SELECT document, person_type, name, crm_id, created_on, modified_on FROM customers";
+    "SELECT c.document, c.person_type, c.name, c.crm_id, c.created_on, c.modified_on, w.environment
+     FROM customers c JOIN workspaces w ON w.id = c.workspace_id";
 
 /// Child rows of the customer's contracts (`table` aliased `t`). Written as `IN` so
 /// that both planners go from the customer's contracts to the child table's primary key:
@@ -125,6 +295,13 @@ fn of_contracts(columns: &str, table: &str, order: &str) -> String {
            AND t.contract IN (SELECT c.contract FROM contracts c WHERE c.workspace_id = $1 AND c.document = $2)
          ORDER BY t.contract, {order}"
     )
+}
+
+/// An acordo of the customer while reading: where its rows are and when it arrived.
+struct AcordoSeen {
+    contract: usize,
+    agreement_no: String,
+    first_created_on: String,
 }
 
 impl Store {
@@ -139,7 +316,7 @@ impl Store {
         };
         self.customer_view(
             workspace,
-            &format!("{CUSTOMER} WHERE workspace_id = $1 AND document = $2"),
+            &format!("{CUSTOMER} WHERE c.workspace_id = $1 AND c.document = $2"),
             &document,
         )
         .await
@@ -155,7 +332,7 @@ impl Store {
         self.customer_view(
             workspace,
             &format!(
-                "{CUSTOMER} WHERE workspace_id = $1 AND crm_id = $2 ORDER BY document LIMIT 1"
+                "{CUSTOMER} WHERE c.workspace_id = $1 AND c.crm_id = $2 ORDER BY c.document LIMIT 1"
             ),
             crm_id.trim(),
         )
@@ -184,6 +361,7 @@ impl Store {
             return Ok(None);
         };
         let document: String = col(&row, "document")?;
+        let time_zone = workspace_time_zone(&col::<String>(&row, "environment")?);
         let mut view = CustomerView {
             document: document.clone(),
             person_type: col(&row, "person_type")?,
@@ -191,9 +369,15 @@ impl Store {
             crm_id: col(&row, "crm_id")?,
             created_on: col(&row, "created_on")?,
             modified_on: col(&row, "modified_on")?,
+            contacts_made: 0,
+            boletos_sent: 0,
             contracts: Vec::new(),
+            phones: Vec::new(),
+            last_agreement: None,
             addresses: Vec::new(),
             emails: Vec::new(),
+            occurrences: Vec::new(),
+            whatsapp_history: WhatsappHistory::default(),
             mass_actions: Vec::new(),
         };
         let fetch = |sql: String| {
@@ -222,6 +406,7 @@ impl Store {
                 extra: extra_col(&r, "extra")?,
                 created_on: col(&r, "created_on")?,
                 modified_on: col(&r, "modified_on")?,
+                financed_asset: None,
                 status_history: Vec::new(),
                 phones: Vec::new(),
                 installments: Vec::new(),
@@ -247,6 +432,8 @@ impl Store {
                 }
             };
         }
+        let mut acordos: Vec<AcordoSeen> = Vec::new();
+        let mut proposal = None;
         if !view.contracts.is_empty() {
             children!(
                 of_contracts(
@@ -298,16 +485,53 @@ impl Store {
                 refin,
                 decode_refin
             );
-            children!(
-                of_contracts(
-                    "t.agreement_no, t.installment_no, t.document, t.due_date, t.amount_cents,
-                     t.total_debt_cents, t.written_off_on, t.reason, t.extra",
-                    "agreements",
-                    "t.agreement_no, t.installment_no"
-                ),
-                agreements,
-                decode_agreement
-            );
+            for r in fetch(of_contracts(
+                "t.agreement_no, t.installment_no, t.document, t.due_date, t.amount_cents,
+                 t.total_debt_cents, t.written_off_on, t.reason, t.extra, t.created_on",
+                "agreements",
+                "t.agreement_no, t.installment_no",
+            ))
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let contract: String = col(&r, "contract")?;
+                let Some(&i) = index.get(&contract) else {
+                    continue;
+                };
+                let a = decode_agreement(&r)?;
+                let created_on: String = col(&r, "created_on")?;
+                match acordos
+                    .iter_mut()
+                    .find(|s| s.contract == i && s.agreement_no == a.agreement_no)
+                {
+                    Some(seen) => {
+                        if created_on < seen.first_created_on {
+                            seen.first_created_on = created_on;
+                        }
+                    }
+                    None => acordos.push(AcordoSeen {
+                        contract: i,
+                        agreement_no: a.agreement_no.clone(),
+                        first_created_on: created_on,
+                    }),
+                }
+                view.contracts[i].agreements.push(a);
+            }
+            proposal = fetch(of_contracts(
+                "t.id, t.attendance_id, t.ticket, t.user_login, t.agreement_type, t.proposed_cents,
+                 t.installments_count, t.down_payment_cents, t.first_due_date, t.fields, t.created_on",
+                "proposals",
+                "t.id",
+            )
+            // the latest only
+            .replace(
+                "ORDER BY t.contract, t.id",
+                "ORDER BY t.created_on DESC, t.id DESC LIMIT 1",
+            ))
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| decode_proposal(&r))
+            .transpose()?;
         }
         for r in fetch(
             "SELECT kind, street, number, complement, district, city, state, zip, origin, position
@@ -369,9 +593,234 @@ impl Store {
                 created_on: col(&r, "created_on")?,
             });
         }
+        for r in fetch(
+            "SELECT * FROM occurrences WHERE workspace_id = $1 AND document = $2
+             ORDER BY created_on DESC, id DESC"
+                .into(),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let occurrence = occurrence_row(&r)?;
+            let (date, time) = local_date_time(&occurrence.created_on, &time_zone)?;
+            view.occurrences.push(OccurrenceEntry {
+                channel: channel_name(occurrence.data.channel_type).into(),
+                occurrence,
+                date,
+                time,
+            });
+        }
+        for r in fetch(
+            "SELECT webhook_type, event_id, attendance_id, matched_by, contract, occurrence_id,
+                    received_on, payload
+             FROM omni_events WHERE workspace_id = $1 AND document = $2
+             ORDER BY received_on DESC, event_key DESC"
+                .into(),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let event = decode_omni_event(&r)?;
+            let h = &mut view.whatsapp_history;
+            match event.webhook_type.as_str() {
+                "attendance" => h.attendances.push(event),
+                "visitor" => h.widget_visits.push(event),
+                "hsm" => h.hsm.push(event),
+                "occurrence" => h.occurrences.push(event),
+                // resume_users and the like are about agents, not customers
+                _ => {}
+            }
+        }
         tx.rollback().await?;
+
+        view.contacts_made = view.occurrences.len() as i64;
+        view.boletos_sent = view
+            .occurrences
+            .iter()
+            .filter(|o| !o.occurrence.data.boleto_sent_by.is_empty())
+            .count() as i64;
+        for c in &mut view.contracts {
+            c.financed_asset = financed_asset(&c.guarantees);
+        }
+        view.phones = available_phones(&view.contracts);
+        view.last_agreement = last_agreement(&view, &acordos, proposal);
         Ok(Some(view))
     }
+}
+
+/// The workspace's time zone (goflow environment `timezone`), UTC if unknown.
+fn workspace_time_zone(environment: &str) -> jiff::tz::TimeZone {
+    serde_json::from_str::<Json>(environment)
+        .ok()
+        .and_then(|env| {
+            env.get("timezone")
+                .and_then(Json::as_str)
+                .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        })
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// `(YYYY-MM-DD, HH:MM:SS)` of a store time in `tz`.
+fn local_date_time(time: &str, tz: &jiff::tz::TimeZone) -> Result<(String, String)> {
+    let ts: jiff::Timestamp = time.parse().map_err(|e: jiff::Error| StoreError::Corrupt {
+        what: "occurrences.created_on".into(),
+        why: e.to_string(),
+    })?;
+    let dt = ts.to_zoned(tz.clone()).datetime();
+    Ok((
+        format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day()),
+        format!("{:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second()),
+    ))
+}
+
+fn channel_name(channel: Option<ChannelType>) -> &'static str {
+    match channel {
+        Some(ChannelType::Phone) => "TELEFONE",
+        Some(ChannelType::Email) => "EMAIL",
+        Some(ChannelType::Sms) => "SMS",
+        Some(ChannelType::Whatsapp) => "WHATSAPP",
+        None => "",
+    }
+}
+
+fn financed_asset(guarantees: &[Guarantee]) -> Option<FinancedAsset> {
+    let g = guarantees
+        .iter()
+        .find(|g| g.kind == "veiculo")
+        .or_else(|| guarantees.first())?;
+    Some(FinancedAsset {
+        make: g.make.clone(),
+        model: g.model.clone(),
+        manufacture_year: g.manufacture_year,
+        model_year: g.model_year,
+    })
+}
+
+/// Every contract's phones once: non-enrichment first, then by contract and position.
+fn available_phones(contracts: &[ContractView]) -> Vec<AvailablePhone> {
+    let mut all: Vec<(bool, usize, &Phone)> = contracts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            c.phones
+                .iter()
+                .map(move |p| (p.origin.starts_with(ORIGIN_ENRICHMENT), i, p))
+        })
+        .collect();
+    all.sort_by_key(|(enrichment, i, p)| (*enrichment, *i, p.position));
+    let mut out: Vec<AvailablePhone> = Vec::new();
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    for (_, i, p) in all {
+        let contract = &contracts[i].contract;
+        match seen.get(&(p.ddd.as_str(), p.number.as_str())) {
+            Some(&at) => {
+                if !out[at].contracts.contains(contract) {
+                    out[at].contracts.push(contract.clone());
+                }
+            }
+            None => {
+                seen.insert((&p.ddd, &p.number), out.len());
+                out.push(AvailablePhone {
+                    ddd: p.ddd.clone(),
+                    number: p.number.clone(),
+                    kind: p.kind.clone(),
+                    score: p.score,
+                    origin: p.origin.clone(),
+                    contracts: vec![contract.clone()],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The newer of the latest acordo and the latest proposal, with its journey and boleto.
+fn last_agreement(
+    view: &CustomerView,
+    acordos: &[AcordoSeen],
+    proposal: Option<ProposalRecord>,
+) -> Option<LastAgreement> {
+    let acordo = acordos.iter().max_by(|a, b| {
+        (&a.first_created_on, &a.agreement_no).cmp(&(&b.first_created_on, &b.agreement_no))
+    });
+    // a proposal older than the latest acordo is not the last agreement
+    let proposal = proposal.filter(|p| acordo.is_none_or(|a| p.created_on >= a.first_created_on));
+    let mut last = if let Some(p) = proposal {
+        LastAgreement {
+            source: "proposal".into(),
+            contract: p.contract.clone(),
+            reference: p.id.clone(),
+            made_on: p.created_on.clone(),
+            payment_dates: p.first_due_date.iter().cloned().collect(),
+            summary: AgreementSummary {
+                agreement_type: p.agreement_type.clone(),
+                installments_count: p.installments_count,
+                down_payment_cents: p.down_payment_cents,
+                ..AgreementSummary::default()
+            },
+            journey: String::new(),
+            amount_to_pay_cents: p.proposed_cents,
+            boleto: BoletoSent::default(),
+            proposal: Some(p),
+        }
+    } else {
+        let a = acordo?;
+        let contract = &view.contracts[a.contract];
+        let rows: Vec<&Agreement> = contract
+            .agreements
+            .iter()
+            .filter(|r| r.agreement_no == a.agreement_no)
+            .collect();
+        let mut dates: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.due_date.map(|d| d.to_string()))
+            .collect();
+        dates.sort();
+        dates.dedup();
+        let amounts: Vec<i64> = rows.iter().filter_map(|r| r.amount_cents).collect();
+        LastAgreement {
+            source: "acordo".into(),
+            contract: contract.contract.clone(),
+            reference: a.agreement_no.clone(),
+            made_on: a.first_created_on.clone(),
+            payment_dates: dates,
+            summary: AgreementSummary {
+                installments_count: Some(rows.len() as i64),
+                total_debt_cents: rows.iter().filter_map(|r| r.total_debt_cents).max(),
+                written_off_installments: Some(
+                    rows.iter().filter(|r| r.written_off_on.is_some()).count() as i64,
+                ),
+                ..AgreementSummary::default()
+            },
+            journey: String::new(),
+            amount_to_pay_cents: (!amounts.is_empty()).then(|| amounts.iter().sum()),
+            boleto: BoletoSent::default(),
+            proposal: None,
+        }
+    };
+    last.journey = view
+        .mass_actions
+        .iter()
+        .rev()
+        .find(|m| {
+            m.kind == MARK_WHATSAPP
+                && m.contract.as_deref() == Some(last.contract.as_str())
+                && !m.journey.is_empty()
+        })
+        .map(|m| m.journey.clone())
+        .unwrap_or_default();
+    if let Some(o) = view.occurrences.iter().find(|o| {
+        let d = &o.occurrence.data;
+        !d.boleto_sent_by.is_empty() && (d.contract.is_empty() || d.contract == last.contract)
+    }) {
+        last.boleto = BoletoSent {
+            sent: true,
+            sent_by: o.occurrence.data.boleto_sent_by.clone(),
+            sent_on: Some(o.occurrence.created_on.clone()),
+            occurrence_id: Some(o.occurrence.id.clone()),
+        };
+    }
+    Some(last)
 }
 
 fn date_col(row: &AnyRow, name: &str) -> Result<Date> {
@@ -478,4 +927,39 @@ fn decode_agreement(r: &AnyRow) -> Result<Agreement> {
         reason: col(r, "reason")?,
         extra: extra_col(r, "extra")?,
     })
+}
+
+fn decode_proposal(r: &AnyRow) -> Result<ProposalRecord> {
+    Ok(ProposalRecord {
+        id: col(r, "id")?,
+        contract: col(r, "contract")?,
+        attendance_id: col(r, "attendance_id")?,
+        ticket: col(r, "ticket")?,
+        user_login: col(r, "user_login")?,
+        agreement_type: col(r, "agreement_type")?,
+        proposed_cents: col(r, "proposed_cents")?,
+        installments_count: col(r, "installments_count")?,
+        down_payment_cents: col(r, "down_payment_cents")?,
+        first_due_date: col(r, "first_due_date")?,
+        fields: json_or_text(col(r, "fields")?),
+        created_on: col(r, "created_on")?,
+    })
+}
+
+fn decode_omni_event(r: &AnyRow) -> Result<OmniEvent> {
+    Ok(OmniEvent {
+        webhook_type: col(r, "webhook_type")?,
+        event_id: col(r, "event_id")?,
+        attendance_id: col(r, "attendance_id")?,
+        matched_by: col(r, "matched_by")?,
+        contract: col(r, "contract")?,
+        occurrence_id: col(r, "occurrence_id")?,
+        received_on: col(r, "received_on")?,
+        payload: json_or_text(col(r, "payload")?),
+    })
+}
+
+/// Stored JSON as a value; text that is not JSON (a body kept as received) as a string.
+fn json_or_text(text: String) -> Json {
+    serde_json::from_str(&text).unwrap_or(Json::String(text))
 }

@@ -112,7 +112,9 @@ use crate::{time_text, Result, StoreError};
 pub use batimento::{Batimento, BatimentoSummary};
 pub use installments::INSTALLMENT_BATCH;
 pub use lookup::{
-    ContractView, CustomerView, Email, MassAction, Phone, StatusChange, StoredAddress,
+    AgreementSummary, AvailablePhone, BoletoSent, ContractView, CustomerView, Email, FinancedAsset,
+    LastAgreement, MassAction, OccurrenceEntry, OmniEvent, Phone, ProposalRecord, StatusChange,
+    StoredAddress, WhatsappHistory,
 };
 pub use occurrences::{source as occurrence_source, ChannelType, NewOccurrence, Occurrence};
 pub use remessa::REMESSA_BATCH;
