@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use atende_store::portfolio::CustomerView;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::http::{ApiError, Workspace};
@@ -29,7 +31,7 @@ async fn by_document(
     State(app): State<Arc<App>>,
     Workspace(workspace): Workspace,
     Path(document): Path<String>,
-) -> Result<Json<CustomerView>, ApiError> {
+) -> Result<Response, ApiError> {
     let document = atende_br::document::parse(&document)
         .map_err(|e| ApiError::bad_request(format!("document: {e}")))?;
     match app
@@ -37,7 +39,7 @@ async fn by_document(
         .customer_by_document(&workspace, document.as_str())
         .await?
     {
-        Some(view) => Ok(Json(view)),
+        Some(view) => Ok(answer(&view)),
         None => Err(ApiError::not_found(format!(
             "customer {} not found",
             document.formatted()
@@ -49,7 +51,7 @@ async fn by_crm_id(
     State(app): State<Arc<App>>,
     Workspace(workspace): Workspace,
     Path(crm_id): Path<String>,
-) -> Result<Json<CustomerView>, ApiError> {
+) -> Result<Response, ApiError> {
     let crm_id = crm_id.trim();
     if crm_id.is_empty() || crm_id.chars().count() > MAX_CRM_ID || crm_id.contains(char::is_control)
     {
@@ -58,10 +60,27 @@ async fn by_crm_id(
         )));
     }
     match app.store.customer_by_crm_id(&workspace, crm_id).await? {
-        Some(view) => Ok(Json(view)),
+        Some(view) => Ok(answer(&view)),
         None => Err(ApiError::not_found(format!(
             "customer with CRM id {crm_id} not found"
         ))),
+    }
+}
+
+/// The record as JSON. A record is often hundreds of KB: written into a buffer sized for
+/// that at once, not grown from axum's default 128 bytes by doubling.
+fn answer(view: &CustomerView) -> Response {
+    let mut body = Vec::with_capacity(256 * 1024);
+    match serde_json::to_writer(&mut body, view) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "customer record not serialisable");
+            ApiError(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "customer record not serialisable".into(),
+            )
+            .into_response()
+        }
     }
 }
 
