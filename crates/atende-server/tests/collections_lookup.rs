@@ -594,7 +594,7 @@ both!(lookup_refusals, started, |s: Server| async move {
 both!(lookup_store_unavailable, started, |s: Server| async move {
     let path = format!("/api/v1/collections/customers/{CPF}");
     assert_eq!(s.get(&path).await.0, 200);
-    // FA002: one of the lookup's last reads fails; the answer is an error, not the rest
+    // FA002: a table the lookup reads is gone; the answer is an error, not the rest
     sqlx::query("DROP TABLE omni_events")
         .execute(s.app.store.pool())
         .await

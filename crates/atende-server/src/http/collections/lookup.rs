@@ -85,14 +85,14 @@ fn answer(view: &CustomerView) -> Response {
 }
 
 /// What the answer holds, key by key, and which field of the spec's domain map each is.
-const CUSTOMER_MAP: &str = "The customer's record (UC009 domain map), read in one snapshot. \
+const CUSTOMER_MAP: &str = "The customer's record (UC009 domain map), read in one snapshot (one statement). \
 Money is integer cents (`*_cents`), dates `YYYY-MM-DD`, times (`*_on`) UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Keys:\n\
 - `name` (Nome), `document` (CPF/CNPJ, unpunctuated), `person_type` (`F`/`J`), `crm_id` (ID_CRM), `created_on`, `modified_on`;\n\
 - `contacts_made` (Acionamentos: number of occurrences), `boletos_sent` (Boletos: occurrences that sent a boleto);\n\
 - `contracts[]` by number: `contract` (Contrato), `portfolio` (Carteira), `product`, `status` (ATIVO, BLOQUEIO PARCIAL, …), `status_since`, `days_late`, \
-`installment_value_cents` (Valor Parcela), `extra` (the remessa's other fields), `financed_asset` {`make`, `model`, `manufacture_year`, `model_year`} \
+`installment_value_cents` (Valor Parcela), `extra` (the remessa's other fields, an object), `financed_asset` {`make`, `model`, `manufacture_year`, `model_year`} \
 (Bem Financiado: Marca, Modelo, Ano fab/mod), `phones[]` (the contract's, in dialling order), `installments[]` (Parcelas: `number`, `due_date`, `value_cents`, \
-`balance_cents`, `days_late`, `status`, `extra`), `guarantees[]` (Garantias: `kind`, `make`, `model`, years, `plate`, `chassis`, `renavam`, `color`, `extra`), \
+`balance_cents`, `days_late`, `status`, `extra`: the file's other fields), `guarantees[]` (Garantias: `kind`, `make`, `model`, years, `plate`, `chassis`, `renavam`, `color`, `extra`), \
 `refin[]` (DadosRefin: `delay_band` FX_ATRASO, `collection`, `overdue_installments`, `upcoming_installments`, `open_installments`, `original_plan`, \
 `original_installment_cents`, `down_payment_cents` ENTRADA_REFIN, `refin_plan`, `refin_installments`, `refin_installment_cents`, `total_refinanced_cents`, \
 `monthly_interest` and `annual_cet` (percent, dot decimal), `first_due_date`, `last_due_date`, `agency` ESCOB, `priority`), `agreements[]` (acordo rows: \
