@@ -142,7 +142,7 @@ both!(
         assert_eq!(k.status, ContractStatus::Active);
         assert_eq!(k.status_since, d0);
         assert_eq!(k.installment_value_cents, Some(59_537));
-        assert_eq!(k.extra["COD_PRODUTO"], "528");
+        assert_eq!(k.extra.parse()["COD_PRODUTO"], "528");
         assert_eq!(k.status_history.len(), 1);
         let phones: Vec<_> = k
             .phones

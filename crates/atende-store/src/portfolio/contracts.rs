@@ -1,7 +1,7 @@
 //! Contract status changes with their history; exclusão e retirada (R011).
 
 use super::{contract_arg, ContractStatus, ImportContext, Outcome};
-use crate::{col, Result, StoreError, Tx};
+use crate::{Result, StoreError, Tx};
 
 const SET_STATUS: &str = "UPDATE contracts SET status = $3, status_since = $4, version = version + 1, run_id = $5, modified_on = $6
  WHERE workspace_id = $1 AND contract = $2 AND status <> $3
@@ -116,13 +116,4 @@ impl Tx {
         .await?;
         Ok(())
     }
-}
-
-/// Reads a stored status.
-pub(super) fn status_col(row: &sqlx::any::AnyRow, name: &str) -> Result<ContractStatus> {
-    let text: String = col(row, name)?;
-    ContractStatus::parse(&text).ok_or_else(|| StoreError::Corrupt {
-        what: name.into(),
-        why: format!("unknown contract status {text:?}"),
-    })
 }

@@ -112,7 +112,9 @@ use crate::{time_text, Result, StoreError};
 pub use batimento::{Batimento, BatimentoSummary};
 pub use installments::INSTALLMENT_BATCH;
 pub use lookup::{
-    ContractView, CustomerView, Email, MassAction, Phone, StatusChange, StoredAddress,
+    AgreementSummary, AvailablePhone, BoletoSent, ContractView, CustomerView, Email, FinancedAsset,
+    LastAgreement, MassAction, OccurrenceEntry, OmniEvent, Phone, ProposalRecord, StatusChange,
+    StoredAddress, WhatsappHistory,
 };
 pub use occurrences::{source as occurrence_source, ChannelType, NewOccurrence, Occurrence};
 pub use remessa::REMESSA_BATCH;
@@ -636,13 +638,6 @@ fn push_json_string(out: &mut String, s: &str) {
 
 fn extra_text(extra: &Extra) -> String {
     serde_json::to_string(extra).unwrap_or_else(|_| "{}".into())
-}
-
-fn parse_extra(what: &str, text: &str) -> Result<Extra> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        what: what.into(),
-        why: e.to_string(),
-    })
 }
 
 #[cfg(test)]
