@@ -18,28 +18,28 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         V5,
     ),
     (
-        7,
+        6,
         "workflow history names the tabulation behind each entry",
+        V6,
+    ),
+    (
+        7,
+        "omnichannel receiver: per-workspace secret, visitor links",
         V7,
     ),
     (
         8,
-        "omnichannel receiver: per-workspace secret, visitor links",
+        "export bookkeeping: lines sent per contract, mode, attempts",
         V8,
     ),
-    (
-        9,
-        "export bookkeeping: lines sent per contract, mode, attempts",
-        V9,
-    ),
-    (10, "collections pick-up sources per workspace", V10),
+    (9, "collections pick-up sources per workspace", V9),
 ];
 
 /// The omnichannel receiver (UC008, [`crate::portfolio::omni`]): the shared secret the
 /// platform signs its webhooks with, one per workspace; the attendance's `visitor_id`, by
 /// which widget visits are linked; and the index the e-mail step of the fallback chain
 /// searches by.
-const V8: &str = r#"
+const V7: &str = r#"
 CREATE TABLE omni_secrets (
     workspace_id TEXT NOT NULL REFERENCES workspaces(id),
     secret TEXT NOT NULL,
@@ -54,7 +54,7 @@ CREATE INDEX customer_emails_email ON customer_emails (workspace_id, email)
 /// Each workflow history entry names the occurrence (tabulation) that caused it, if any:
 /// an indication, or a later tabulation that indicated the same contract again. A retried
 /// InsertTabulação finds its queue item through it (UC010, UC012).
-const V7: &str = r#"
+const V6: &str = r#"
 ALTER TABLE workflow_history ADD COLUMN occurrence_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX workflow_history_occurrence ON workflow_history (workspace_id, occurrence_id)
 "#;
@@ -64,7 +64,7 @@ CREATE INDEX workflow_history_occurrence ON workflow_history (workspace_id, occu
 /// last line sent, so an incremental file lists exactly the contracts whose line changed,
 /// whatever changed it (a file, the portal, a score update). `export_runs` gains the mode
 /// (`full`/`incremental`) and the delivery attempts.
-const V9: &str = r#"
+const V8: &str = r#"
 CREATE TABLE export_sent (
     workspace_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -82,7 +82,7 @@ CREATE INDEX export_runs_kind ON export_runs (workspace_id, kind, id)
 /// an inbox folder, an FTP or an SFTP server. `secret` holds a reference to the
 /// password or passphrase (`env:NAME` or `file:PATH`), never the secret itself.
 /// `lease_owner`/`lease_until` keep two instances from polling one source at once.
-const V10: &str = r#"
+const V9: &str = r#"
 CREATE TABLE collection_sources (
     workspace_id TEXT NOT NULL REFERENCES workspaces(id),
     name TEXT NOT NULL,

@@ -117,3 +117,12 @@ impl Tx {
         Ok(())
     }
 }
+
+/// Reads a stored status.
+pub(super) fn status_col(row: &sqlx::any::AnyRow, name: &str) -> Result<ContractStatus> {
+    let text: String = crate::col(row, name)?;
+    ContractStatus::parse(&text).ok_or_else(|| crate::StoreError::Corrupt {
+        what: name.into(),
+        why: format!("unknown contract status {text:?}"),
+    })
+}

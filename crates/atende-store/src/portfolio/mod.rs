@@ -640,6 +640,13 @@ fn extra_text(extra: &Extra) -> String {
     serde_json::to_string(extra).unwrap_or_else(|_| "{}".into())
 }
 
+fn parse_extra(what: &str, text: &str) -> Result<Extra> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what: what.into(),
+        why: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
