@@ -6,8 +6,8 @@ use atende_collections::rust_decimal::prelude::ToPrimitive;
 use atende_collections::rust_decimal::Decimal;
 use atende_collections::{Record, Row, Value};
 use atende_store::portfolio::{
-    Address, Agreement, Extra, ExtraWriter, Guarantee, Installment, NewPhone, RefinOffer,
-    RemessaRecord,
+    Address, Agreement, EncodedExtra, Extra, ExtraWriter, Guarantee, Installment, NewPhone,
+    RefinOffer, RemessaRecord,
 };
 use jiff::civil::Date;
 use serde_json::Value as Json;
@@ -102,6 +102,29 @@ pub fn extra(row: &Row<'_>, used: &[&str]) -> Extra {
         out.insert(field.name().to_string(), extra_value(value));
     }
     out
+}
+
+/// [`extra`] written straight to JSON text (the big files' path: no map per row).
+pub fn encoded_extra(row: &Row<'_>, used: &[&str]) -> EncodedExtra {
+    let mut out = ExtraWriter::new();
+    for (field, value) in row.record().fields().iter().zip(row.values()) {
+        if used.contains(&field.name()) || field.name() == "tipo_registro" {
+            continue;
+        }
+        write_extra(&mut out, field.name(), value);
+    }
+    out.finish()
+}
+
+/// One field of [`encoded_extra`], as [`extra_value`] renders it; empty ones are left out.
+fn write_extra(out: &mut ExtraWriter, name: &str, value: Value<'_>) {
+    match value {
+        Value::Empty => {}
+        Value::Integer(n) => out.integer(name, n),
+        Value::Text(t) => out.text(name, t),
+        Value::Decimal(d) => out.text(name, &d.normalize().to_string()),
+        v => out.text(name, &v.to_string()),
+    }
 }
 
 fn extra_value(value: Value<'_>) -> Json {
@@ -271,12 +294,8 @@ impl RemessaFields {
             .collect();
         let mut extra = ExtraWriter::new();
         for (i, name) in &self.extra {
-            match row.value(*i) {
-                None | Some(Value::Empty) => {}
-                Some(Value::Integer(n)) => extra.integer(name, n),
-                Some(Value::Text(t)) => extra.text(name, t),
-                Some(Value::Decimal(d)) => extra.text(name, &d.normalize().to_string()),
-                Some(v) => extra.text(name, &v.to_string()),
+            if let Some(v) = row.value(*i) {
+                write_extra(&mut extra, name, v);
             }
         }
         let extra = extra.finish();
@@ -326,7 +345,7 @@ pub fn installment(row: &Row<'_>) -> Installment {
         balance_cents: cents(row, "valor_atualizado"),
         days_late: int(row, "dias_atraso"),
         status: text(row, "situacao"),
-        extra: extra(row, USED),
+        extra: encoded_extra(row, USED),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::batch::{shapes, Params};
-use super::{contract_arg, extra_text, opt_date_text, ImportContext, Installment, Outcome};
+use super::{contract_arg, opt_date_text, ImportContext, Installment, Outcome};
 use crate::{Result, Tx};
 
 /// Rows per multi-row statement: 500 rows of 8 values stay far below SQLite's (32766) and
@@ -126,7 +126,7 @@ impl Tx {
                 .bind(r.balance_cents)
                 .bind(r.days_late)
                 .bind(&r.status)
-                .bind(extra_text(&r.extra));
+                .bind(r.extra.as_str());
         }
         Ok(q.bind(&ctx.workspace)
             .execute(&mut *self.tx)

@@ -315,7 +315,7 @@ pub struct Installment {
     pub days_late: Option<i64>,
     /// As the file names it (`ABERTA`, `PAGA`, …).
     pub status: String,
-    pub extra: Extra,
+    pub extra: EncodedExtra,
 }
 
 /// A guarantee: the financed vehicle (garantias file, R006–R009). The importer merges the
@@ -553,6 +553,18 @@ impl EncodedExtra {
     }
 }
 
+impl serde::Serialize for EncodedExtra {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_map().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EncodedExtra {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(EncodedExtra::from(&Extra::deserialize(d)?))
+    }
+}
+
 impl From<&Extra> for EncodedExtra {
     fn from(extra: &Extra) -> Self {
         EncodedExtra(extra_text(extra))
@@ -650,6 +662,24 @@ fn parse_extra(what: &str, text: &str) -> Result<Extra> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extra_writer_writes_what_serde_json_writes() {
+        let tricky = "aspas \" barra \\ nova\nlinha\ttab \u{1} \u{7f} ção €";
+        let mut w = ExtraWriter::new();
+        w.integer("a_numero", -42);
+        w.text("b_texto", tricky);
+        w.text("c_vazio", "");
+        let mut map = Extra::new();
+        map.insert("a_numero".into(), Json::from(-42));
+        map.insert("b_texto".into(), Json::from(tricky));
+        map.insert("c_vazio".into(), Json::from(""));
+        let encoded = w.finish();
+        assert_eq!(encoded.as_str(), serde_json::to_string(&map).unwrap());
+        assert_eq!(encoded.to_map(), map);
+        assert!(ExtraWriter::new().finish().is_empty());
+        assert_eq!(EncodedExtra::default().to_map(), Extra::new());
+    }
 
     #[test]
     fn row_reasons_are_portuguese() {
