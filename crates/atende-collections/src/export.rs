@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jiff::civil::{Date, DateTime};
 use rust_decimal::Decimal;
@@ -1126,31 +1126,9 @@ impl ExportLayouts {
     /// The defaults, with the layout of each kind replaced by the folder's `*.toml` of
     /// that kind (two of one kind in the folder is an error).
     pub fn load_dir(dir: &Path) -> Result<ExportLayouts, LayoutError> {
-        let io = |source| LayoutError::Io {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(io)?;
-        files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
-        files.sort();
         let mut layouts = ExportLayouts::defaults();
         let mut seen = HashSet::new();
-        for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| LayoutError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let layout = ExportLayout::from_toml(&text).map_err(|e| match e {
-                LayoutError::Toml { message, .. } => LayoutError::Toml {
-                    name: path.display().to_string(),
-                    message,
-                },
-                other => other,
-            })?;
+        for layout in crate::layout::read_toml_dir(dir, ExportLayout::from_toml)? {
             if !seen.insert(layout.kind) {
                 return Err(LayoutError::Invalid {
                     name: layout.name,

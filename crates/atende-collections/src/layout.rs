@@ -583,30 +583,8 @@ impl Layouts {
     /// let layouts = atende_collections::Layouts::load_dir("/etc/atende/layouts".as_ref()).unwrap();
     /// ```
     pub fn load_dir(dir: &Path) -> Result<Layouts, LayoutError> {
-        let io = |source| LayoutError::Io {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(io)?;
-        files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
-        files.sort();
         let mut layouts = Layouts::defaults();
-        for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| LayoutError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let layout = Layout::from_toml(&text).map_err(|e| match e {
-                LayoutError::Toml { message, .. } => LayoutError::Toml {
-                    name: path.display().to_string(),
-                    message,
-                },
-                other => other,
-            })?;
+        for layout in read_toml_dir(dir, Layout::from_toml)? {
             layouts.insert(layout);
         }
         Ok(layouts)
@@ -1086,6 +1064,41 @@ pub(crate) fn header_key(title: &str) -> String {
             'ç' => 'c',
             'ñ' => 'n',
             other => other,
+        })
+        .collect()
+}
+
+/// Every `*.toml` file of `dir`, in name order, read with `parse`; a TOML error names the
+/// file it is in.
+pub(crate) fn read_toml_dir<T>(
+    dir: &Path,
+    parse: impl Fn(&str) -> Result<T, LayoutError>,
+) -> Result<Vec<T>, LayoutError> {
+    let io = |source| LayoutError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|source| LayoutError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            parse(&text).map_err(|e| match e {
+                LayoutError::Toml { message, .. } => LayoutError::Toml {
+                    name: path.display().to_string(),
+                    message,
+                },
+                other => other,
+            })
         })
         .collect()
 }
