@@ -175,6 +175,29 @@ fn serve_picks_files_up_from_the_sftp_server_of_its_flags() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    // the file is filed away before the poll's outcome is recorded: wait for both
+    // before stopping the server
+    let list = || {
+        let o = atende(
+            &dir,
+            &[
+                "collections",
+                "sources",
+                "list",
+                "--db",
+                "sqlite://hub.db",
+                "--workspace",
+                "atom",
+            ],
+        );
+        text(&o)
+    };
+    for _ in 0..300 {
+        if list().contains(" ok: ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(running);
     assert!(processed.exists(), "the server did not pick {name} up");
     let o = atende(
@@ -193,23 +216,12 @@ fn serve_picks_files_up_from_the_sftp_server_of_its_flags() {
         "{}",
         text(&o)
     );
-    let o = atende(
-        &dir,
-        &[
-            "collections",
-            "sources",
-            "list",
-            "--db",
-            "sqlite://hub.db",
-            "--workspace",
-            "atom",
-        ],
-    );
-    let line = text(&o)
+    let listed = list();
+    let line = listed
         .lines()
         .find(|l| l.starts_with("serve"))
         .map(str::to_owned);
-    let line = line.unwrap_or_else(|| panic!("{}", text(&o)));
+    let line = line.unwrap_or_else(|| panic!("{listed}"));
     assert!(
         line.contains("sftp") && line.contains(" ok: 1 imported"),
         "{line}"
