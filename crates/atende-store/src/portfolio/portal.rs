@@ -926,12 +926,7 @@ impl Tx {
         let email = email.trim().to_lowercase();
         let ctx = ImportContext::new(workspace, 0, today, now);
         let find = "SELECT position, origin FROM customer_emails WHERE workspace_id = $1 AND document = $2 AND email = $3";
-        let had: Option<(i64, String)> = sqlx::query_as(find)
-            .bind(workspace)
-            .bind(&document)
-            .bind(&email)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let had: Option<(i64, String)> = self.placement(find, workspace, &document, &email).await?;
         if let Some((position, origin)) = had {
             return Ok(ContactWrite::Applied(ListPlacement {
                 position,
@@ -946,12 +941,13 @@ impl Tx {
         {
             return Ok(ContactWrite::CustomerNotFound);
         }
-        let (position, origin): (i64, String) = sqlx::query_as(find)
-            .bind(workspace)
-            .bind(&document)
-            .bind(&email)
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let (position, origin): (i64, String) = self
+            .placement(find, workspace, &document, &email)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "customer_emails".into(),
+                why: "the e-mail just added is not there".into(),
+            })?;
         Ok(ContactWrite::Applied(ListPlacement {
             position,
             origin,
@@ -975,12 +971,7 @@ impl Tx {
         let key = super::contact_data::address_key(address);
         let ctx = ImportContext::new(workspace, 0, today, now);
         let find = "SELECT position, origin FROM customer_addresses WHERE workspace_id = $1 AND document = $2 AND address_key = $3";
-        let had: Option<(i64, String)> = sqlx::query_as(find)
-            .bind(workspace)
-            .bind(&document)
-            .bind(&key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let had: Option<(i64, String)> = self.placement(find, workspace, &document, &key).await?;
         if let Some((position, origin)) = had {
             return Ok(ContactWrite::Applied(ListPlacement {
                 position,
@@ -1000,12 +991,8 @@ impl Tx {
         {
             return Ok(ContactWrite::CustomerNotFound);
         }
-        let placed: Option<(i64, String)> = sqlx::query_as(find)
-            .bind(workspace)
-            .bind(&document)
-            .bind(&key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let placed: Option<(i64, String)> =
+            self.placement(find, workspace, &document, &key).await?;
         let Some((position, origin)) = placed else {
             return Err(StoreError::Invalid(
                 "an address needs a street or a CEP".into(),
@@ -1016,6 +1003,23 @@ impl Tx {
             origin,
             added: true,
         }))
+    }
+
+    /// Where an e-mail or address (`find` selects `position, origin` by workspace,
+    /// document and key) sits in the customer's list, if it is there.
+    async fn placement(
+        &mut self,
+        find: &'static str,
+        workspace: &str,
+        document: &str,
+        key: &str,
+    ) -> Result<Option<(i64, String)>> {
+        Ok(sqlx::query_as(find)
+            .bind(workspace)
+            .bind(document)
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?)
     }
 
     /// Atualizar Proposta PAN (UC011): stores the proposal on its contract.
