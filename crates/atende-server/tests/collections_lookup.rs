@@ -389,6 +389,32 @@ both!(
         assert_eq!(c1["refin"][0]["monthly_interest"], "1.66");
         assert_eq!(c1["installments"].as_array().unwrap().len(), 3);
         assert_eq!(c1["installments"][2]["due_date"], "2023-08-10");
+        let numbers: Vec<_> = c1["installments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["number"].as_i64().unwrap())
+            .collect();
+        assert_eq!(numbers, [1, 2, 3], "installments by number");
+        let keys: Vec<_> = c1["installments"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "balance_cents",
+                "days_late",
+                "due_date",
+                "extra",
+                "number",
+                "status",
+                "value_cents"
+            ],
+            "an installment's keys (the contract is the enclosing object's)"
+        );
         assert_eq!(m["contracts"][1]["financed_asset"], Value::Null);
         assert_eq!(
             m["contracts"][1]["status"], "BLOQUEIO PARCIAL",
@@ -433,6 +459,60 @@ both!(
         assert_eq!(occ[1]["installments"], "3,4");
         assert_eq!(occ[1]["user_login"], "ana.souza");
         assert_eq!(occ[1]["contract"], C1);
+        let keys: Vec<_> = occ[1]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "attendance_id",
+                "attendance_started_on",
+                "boleto_sent_by",
+                "campaign_id",
+                "channel",
+                "channel_type",
+                "contract",
+                "created_on",
+                "crm_id",
+                "date",
+                "extra",
+                "id",
+                "installments",
+                "notes",
+                "phone_worked",
+                "protocol",
+                "result_code",
+                "result_name",
+                "scheduled_for",
+                "scheduled_phone",
+                "source",
+                "ticket_id",
+                "time",
+                "user_login"
+            ],
+            "an occurrence's keys, each once"
+        );
+        let text = s
+            .http
+            .get(format!(
+                "{}/api/v1/collections/customers/52998224725",
+                s.url
+            ))
+            .header("Authorization", format!("Token {}", common::TOKEN))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            text.matches(r#""time":"#).count(),
+            5,
+            "date and time are written once per occurrence"
+        );
         // the last agreement: the newest proposal, its boleto and journey
         let last = &m["last_agreement"];
         assert_eq!(last["source"], "proposal", "{last}");

@@ -68,6 +68,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite's single writer, taken by every [`Tx`] on that backend.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// Tokens recently found valid ([`Store::token_workspace`]).
+    tokens: Arc<tokens::TokenCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,6 +145,7 @@ impl Store {
             pool,
             backend,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            tokens: Arc::default(),
         };
         migrations::run(&store).await?;
         Ok(store)

@@ -665,7 +665,7 @@ both!(
         assert_eq!(c.contracts[0].installments.len(), 600);
         assert_eq!(c.contracts[1].installments.len(), 1);
         assert_eq!(
-            c.contracts[0].installments[0].due_date,
+            c.contracts[0].installments.rows().unwrap()[0].due_date,
             Some(date(2023, 2, 10))
         );
 
@@ -689,6 +689,8 @@ both!(
         let c = customer(&store, CPF_A).await;
         let values: Vec<_> = c.contracts[0]
             .installments
+            .rows()
+            .unwrap()
             .iter()
             .map(|i| (i.number, i.value_cents))
             .collect();

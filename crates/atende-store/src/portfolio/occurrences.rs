@@ -18,6 +18,25 @@ pub enum ChannelType {
     Whatsapp = 5,
 }
 
+impl ChannelType {
+    pub const ALL: [ChannelType; 4] = [
+        ChannelType::Phone,
+        ChannelType::Email,
+        ChannelType::Sms,
+        ChannelType::Whatsapp,
+    ];
+
+    /// The name the spec gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelType::Phone => "TELEFONE",
+            ChannelType::Email => "EMAIL",
+            ChannelType::Sms => "SMS",
+            ChannelType::Whatsapp => "WHATSAPP",
+        }
+    }
+}
+
 impl From<ChannelType> for i64 {
     fn from(c: ChannelType) -> i64 {
         c as i64
