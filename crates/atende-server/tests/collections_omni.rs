@@ -873,6 +873,118 @@ both!(
     }
 );
 
+/// A tabulation for `attendance_id` on customer A, recorded as the portal does.
+async fn tabulate(s: &Server, attendance_id: &str) -> String {
+    let mut tx = s.app.store.begin().await.unwrap();
+    let (id, created) = tx
+        .insert_occurrence(
+            WS,
+            &NewOccurrence {
+                document: CPF_A.into(),
+                crm_id: "CRM-A".into(),
+                contract: "C-A1".into(),
+                result_name: "PROMESSA DE PAGAMENTO".into(),
+                attendance_id: attendance_id.into(),
+                source: occurrence_source::PORTAL.into(),
+                ..NewOccurrence::default()
+            },
+            &atende_store::time_text(atende_store::wall_now()),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(created);
+    id
+}
+
+both!(
+    events_before_their_tabulation_are_linked_when_it_arrives,
+    start,
+    |s: Server| async move {
+        seed(&s).await;
+        // the platform posts the attendance, its widget visit and its occurrence before
+        // the agent's tabulation reaches the portal: none names a known customer
+        for event in [
+            attendance("att-early", json!({}), json!([])),
+            visitor_event("visitor-of-att-early"),
+            occurrence_event("occ-early", "att-early"),
+        ] {
+            let (status, r) = deliver(&s, &event).await;
+            assert_eq!(
+                (status, r["status"].as_str()),
+                (200, Some("unmatched")),
+                "{r}"
+            );
+        }
+        let (unmatched, total) = s.app.store.omni_unmatched(WS, 0, 10).await.unwrap();
+        assert_eq!((unmatched.len(), total), (3, 3));
+        let occurrence_id = tabulate(&s, "att-early").await;
+        assert_eq!(s.app.store.omni_unmatched(WS, 0, 10).await.unwrap().1, 0);
+        for key in [
+            "attendance:att-early",
+            "visitor:visitor-of-att-early",
+            "occurrence:occ-early",
+        ] {
+            let e = s.app.store.omni_event(WS, key).await.unwrap().unwrap();
+            assert_eq!(
+                (
+                    e.status.as_str(),
+                    e.matched_by.as_str(),
+                    e.occurrence_id.as_str()
+                ),
+                ("matched", "attendance", occurrence_id.as_str()),
+                "{key}"
+            );
+        }
+        // an event of another attendance stays where it was
+        let (_, r) = deliver(&s, &attendance("att-other", json!({}), json!([]))).await;
+        assert_eq!(r["status"], "unmatched");
+        tabulate(&s, "att-unrelated").await;
+        assert_eq!(s.app.store.omni_unmatched(WS, 0, 10).await.unwrap().1, 1);
+    }
+);
+
+both!(
+    an_event_arriving_while_its_tabulation_is_being_recorded_is_linked,
+    start,
+    |s: Server| async move {
+        seed(&s).await;
+        // the tabulation's transaction is open (not committed) when the attendance
+        // arrives on another connection: neither sees the other's row. The event must
+        // wait for the tabulation and then find it, not be stored unmatched.
+        let mut tx = s.app.store.begin().await.unwrap();
+        let (occurrence_id, _) = tx
+            .insert_occurrence(
+                WS,
+                &NewOccurrence {
+                    document: CPF_A.into(),
+                    crm_id: "CRM-A".into(),
+                    contract: "C-A1".into(),
+                    attendance_id: "att-race".into(),
+                    source: occurrence_source::PORTAL.into(),
+                    ..NewOccurrence::default()
+                },
+                &atende_store::time_text(atende_store::wall_now()),
+            )
+            .await
+            .unwrap();
+        let s = std::sync::Arc::new(s);
+        let delivery = tokio::spawn({
+            let s = s.clone();
+            async move { deliver(&s, &attendance("att-race", json!({}), json!([]))).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tx.commit().await.unwrap();
+        let (status, r) = delivery.await.unwrap();
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(
+            (r["status"].as_str(), r["occurrence_id"].as_str()),
+            (Some("matched"), Some(occurrence_id.as_str())),
+            "{r}"
+        );
+    }
+);
+
 #[tokio::test]
 async fn openapi_lists_the_omnichannel_routes() {
     {

@@ -274,6 +274,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Serialises this transaction with every other holding a lock of the same `name`
+    /// until both end (PostgreSQL: a transaction-level advisory lock on the name's hash;
+    /// SQLite: a no-op, one transaction writes at a time anyway). For check-then-write
+    /// steps two requests may run at once, where no unique index can arbitrate.
+    pub async fn lock_name(&mut self, name: &str) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(
+                "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l",
+            )
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Refreshes PostgreSQL's planner statistics of `tables` from inside the
     /// transaction (its own uncommitted rows count). Without them a table filled by
     /// today's files looks nearly empty to the planner, which then scans the whole

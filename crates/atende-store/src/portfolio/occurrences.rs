@@ -66,6 +66,12 @@ pub mod source {
     pub const OMNI_MASS_ACTION: &str = "omni_mass_action";
     /// UC008 FA002–FA005: matched by CPF/CNPJ, phone or e-mail.
     pub const OMNI_GENERIC: &str = "omni_generic";
+
+    /// Recorded by the omnichannel receiver (which links the attendance's other events
+    /// itself).
+    pub fn is_omni(source: &str) -> bool {
+        source == OMNI_MASS_ACTION || source == OMNI_GENERIC
+    }
 }
 
 /// An occurrence to record. Empty strings mean "not given".
@@ -121,13 +127,20 @@ pub struct Occurrence {
 
 impl Tx {
     /// Records an occurrence; answers its id and whether it is new (`false`: the
-    /// idempotency key was already used, the first occurrence's id is answered).
+    /// idempotency key was already used, the first occurrence's id is answered). An
+    /// occurrence with an omnichannel attendance id takes in the attendance's events that
+    /// arrived before it and found no customer (UC008: the platform may post the
+    /// attendance before the agent's tabulation is recorded), unless the receiver itself
+    /// is recording it ([`source::is_omni`]).
     pub async fn insert_occurrence(
         &mut self,
         workspace: &str,
         o: &NewOccurrence,
         now: &str,
     ) -> Result<(String, bool)> {
+        if !o.attendance_id.is_empty() {
+            self.lock_attendance(workspace, &o.attendance_id).await?;
+        }
         if !o.idempotency_key.is_empty() {
             let existing: Option<String> = sqlx::query_scalar(
                 "SELECT id FROM occurrences WHERE workspace_id = $1 AND idempotency_key = $2",
@@ -190,6 +203,10 @@ impl Tx {
             .fetch_one(&mut *self.tx)
             .await?;
             return Ok((existing, false));
+        }
+        if !o.attendance_id.is_empty() && !source::is_omni(&o.source) {
+            self.link_attendance_events(workspace, &o.attendance_id, o, &id, now)
+                .await?;
         }
         Ok((id, true))
     }

@@ -31,7 +31,10 @@
 //! `omni:<event key>`, so later events of the same attendance find it in step 1 and a
 //! replay never records it twice. When an event is linked, the still unmatched events of
 //! the same attendance (and the widget visits of an attendance's visitor) are linked with
-//! it: the platform sends the tabulation before the attendance closes.
+//! it: the platform sends the tabulation before the attendance closes. The other way
+//! round, a tabulation recorded after its attendance's events takes in those still
+//! unmatched ([`Tx::insert_occurrence`]); both paths hold the attendance
+//! ([`Tx::lock_name`]) so that two arriving at once on PostgreSQL cannot miss each other.
 
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
@@ -694,6 +697,60 @@ impl Tx {
         Ok(())
     }
 
+    /// Holds the omnichannel attendance until the transaction ends: an event of the
+    /// attendance and its tabulation arriving at once on two PostgreSQL connections would
+    /// otherwise each miss the other (the event stored unmatched, the tabulation finding
+    /// no event to take in).
+    pub(crate) async fn lock_attendance(
+        &mut self,
+        workspace: &str,
+        attendance_id: &str,
+    ) -> Result<()> {
+        self.lock_name(&format!(
+            "omni-attendance\u{1f}{workspace}\u{1f}{attendance_id}"
+        ))
+        .await
+    }
+
+    /// Links the attendance's unmatched events (and its widget visits) to the
+    /// occurrence `occurrence_id` just recorded for it ([`Tx::insert_occurrence`]).
+    pub(crate) async fn link_attendance_events(
+        &mut self,
+        workspace: &str,
+        attendance_id: &str,
+        o: &NewOccurrence,
+        occurrence_id: &str,
+        now: &str,
+    ) -> Result<u64> {
+        let link = Link {
+            matched_by: matched_by::ATTENDANCE,
+            document: o.document.clone(),
+            contract: o.contract.clone(),
+            occurrence_id: occurrence_id.into(),
+        };
+        let mut keys = Keys {
+            attendance_id: attendance_id.into(),
+            ..Keys::default()
+        };
+        let mut linked = self.link_siblings(workspace, &keys, &link, now).await?;
+        // the widget visits of the attendance's visitor
+        let visitors: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT visitor_id FROM omni_events WHERE workspace_id = $1
+               AND attendance_id = $2 AND webhook_type = 'attendance' AND visitor_id <> ''",
+        )
+        .bind(workspace)
+        .bind(attendance_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        keys.attendance_id.clear();
+        keys.kind = "attendance".into();
+        for visitor in visitors {
+            keys.visitor_id = visitor;
+            linked += self.link_siblings(workspace, &keys, &link, now).await?;
+        }
+        Ok(linked)
+    }
+
     /// Links the unmatched events of the same attendance, and an attendance's widget
     /// visits, to where this one went.
     async fn link_siblings(
@@ -743,6 +800,9 @@ impl Store {
             serde_json::to_string(event).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let now = time_text(wall_now());
         let mut tx = self.begin().await?;
+        if !k.attendance_id.is_empty() {
+            tx.lock_attendance(workspace, &k.attendance_id).await?;
+        }
         let inserted = sqlx::query(
             "INSERT INTO omni_events (workspace_id, event_key, webhook_type, event_id, attendance_id,
                 visitor_id, payload, status, matched_by, document, contract, occurrence_id, attempts,
