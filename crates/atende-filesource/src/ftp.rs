@@ -188,10 +188,18 @@ impl FileSource for FtpSource {
             if !dir.is_empty() {
                 Self::ensure_dir(s, &dir);
             }
-            s.put_file(&tmp, &mut std::io::Cursor::new(bytes))
-                .map_err(|e| ftp_err(format!("uploading {tmp}"), e))?;
-            s.rename(&tmp, &path)
-                .map_err(|e| ftp_err(format!("renaming {tmp} to {path}"), e))
+            let written = s
+                .put_file(&tmp, &mut std::io::Cursor::new(bytes))
+                .map_err(|e| ftp_err(format!("uploading {tmp}"), e))
+                .and_then(|_| {
+                    s.rename(&tmp, &path)
+                        .map_err(|e| ftp_err(format!("renaming {tmp} to {path}"), e))
+                });
+            if written.is_err() {
+                // no half file left behind (a retry writes it whole again)
+                let _ = s.rm(&tmp);
+            }
+            written
         })
     }
 }

@@ -375,11 +375,18 @@ impl FileSource for SftpSource {
             if let Some(dir) = &dir {
                 ensure_dir(s, dir);
             }
-            let mut file = s.create(&tmp).map_err(at("creating", &tmp))?;
-            file.write_all(bytes).map_err(at("uploading", &tmp))?;
-            // closing is when the server reports a failed write
-            file.close().map_err(at("closing", &tmp))?;
-            rename_over(s, &tmp, &path)
+            let written = (|| {
+                let mut file = s.create(&tmp).map_err(at("creating", &tmp))?;
+                file.write_all(bytes).map_err(at("uploading", &tmp))?;
+                // closing is when the server reports a failed write
+                file.close().map_err(at("closing", &tmp))?;
+                rename_over(s, &tmp, &path)
+            })();
+            if written.is_err() {
+                // no half file left behind (a retry writes it whole again)
+                let _ = s.unlink(&tmp);
+            }
+            written
         })
     }
 }

@@ -458,3 +458,40 @@ async fn the_pickup_worker_exports_after_the_remessa() {
         12
     );
 }
+
+both!(
+    an_export_while_another_runs_is_refused,
+    start,
+    |t: Setup| async move {
+        let s = &t.server;
+        import_remessa(&s.app, 3).await;
+        // another instance is writing an export of the workspace
+        let mut tx = s.app.store.begin().await.unwrap();
+        let running = tx
+            .begin_export(
+                WS,
+                &atende_store::portfolio::exports::NewExport {
+                    kind: "mailing",
+                    mode: "full",
+                    layout: "manager_mailing",
+                    trigger_run_id: None,
+                    destination: "elsewhere",
+                },
+                atende_store::wall_now(),
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (status, body) = s
+            .post("/api/v1/collections/exports", &json!({"kind": "mailing"}))
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("export {} ", running.id)),
+            "{body}"
+        );
+    }
+);

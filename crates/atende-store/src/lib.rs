@@ -57,6 +57,10 @@ pub enum StoreError {
     Invalid(String),
     #[error("could not lock contact {0}: another instance holds it")]
     Busy(String),
+    /// Another request is doing the same thing right now (e.g. an export of the same
+    /// workspace); the text says what.
+    #[error("{0}")]
+    InUse(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -1546,3 +1546,57 @@ async fn bench_batimento_sqlite() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both!(
+    one_export_runs_at_a_time_and_an_interrupted_one_is_closed,
+    open,
+    |store: Store| async move {
+        use atende_store::portfolio::exports::{ExportStatus, NewExport, EXPORT_STALE};
+        store.ensure_workspace(WS, "Cobrança").await.unwrap();
+        let new = NewExport {
+            kind: "mailing",
+            mode: "full",
+            layout: "manager_mailing",
+            trigger_run_id: None,
+            destination: "outbox",
+        };
+        let t0 = now();
+        let begin = |at: jiff::Timestamp| {
+            let (store, new) = (store.clone(), new.clone());
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let run = tx.begin_export(WS, &new, at).await;
+                if run.is_ok() {
+                    tx.commit().await.unwrap();
+                }
+                run
+            }
+        };
+        let first = begin(t0).await.unwrap();
+        // another export while the first is still being written: refused, naming it
+        let err = begin(t0 + jiff::SignedDuration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::InUse(_)), "{err}");
+        assert!(
+            err.to_string().contains(&format!("export {}", first.id)),
+            "{err}"
+        );
+        // long after, the first is taken for interrupted and the next one starts
+        let later = t0 + EXPORT_STALE + jiff::SignedDuration::from_secs(1);
+        let second = begin(later).await.unwrap();
+        assert_ne!(second.id, first.id);
+        let first = store.export_run(WS, first.id).await.unwrap().unwrap();
+        assert_eq!(first.status, ExportStatus::Error);
+        assert!(
+            first.message.starts_with("interrupted"),
+            "{}",
+            first.message
+        );
+        // an export of another workspace is not held up
+        store.ensure_workspace("w2", "Outra").await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.begin_export("w2", &new, later).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+);

@@ -74,6 +74,7 @@ impl From<atende_store::StoreError> for ApiError {
             atende_store::StoreError::Busy(_) => {
                 ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
+            atende_store::StoreError::InUse(msg) => ApiError(StatusCode::CONFLICT, msg),
             other => {
                 tracing::error!(error = %other, "store");
                 ApiError(

@@ -294,15 +294,49 @@ impl Store {
     }
 }
 
+/// How long an export may stay `running` before it is taken for interrupted: far
+/// longer than writing the biggest mailing takes (a million contracts: about a minute).
+pub const EXPORT_STALE: jiff::SignedDuration = jiff::SignedDuration::from_secs(2 * 3600);
+
 impl Tx {
     /// Records an export about to be written (status `running`); `since` is when the
-    /// previous export of the kind (not running) was made.
+    /// previous export of the kind (not running) was made. One export of a workspace
+    /// runs at a time, across instances: while another is `running`
+    /// ([`StoreError::InUse`]) none starts, unless that one began more than
+    /// [`EXPORT_STALE`] ago: then its process died writing it, and it is marked `error`.
     pub async fn begin_export(
         &mut self,
         workspace: &str,
         new: &NewExport<'_>,
         now: jiff::Timestamp,
     ) -> Result<ExportRun> {
+        self.lock_name(&format!("export\u{1f}{workspace}")).await?;
+        let running: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, created_on FROM export_runs WHERE workspace_id = $1 AND status = 'running'",
+        )
+        .bind(workspace)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let stale = time_text(now - EXPORT_STALE);
+        for (id, created_on) in running {
+            if created_on > stale {
+                return Err(StoreError::InUse(format!(
+                    "export {id} of workspace {workspace} is running (since {created_on})"
+                )));
+            }
+            sqlx::query(
+                "UPDATE export_runs SET status = 'error', message = $3
+                 WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(workspace)
+            .bind(id)
+            .bind(format!(
+                "interrupted: still running {} min after it began (the process stopped while writing it)",
+                EXPORT_STALE.as_secs() / 60
+            ))
+            .execute(&mut *self.tx)
+            .await?;
+        }
         let since: Option<String> = sqlx::query_scalar(
             "SELECT created_on FROM export_runs WHERE workspace_id = $1 AND kind = $2 AND status <> 'running'
              ORDER BY id DESC LIMIT 1",

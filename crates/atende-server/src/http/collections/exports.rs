@@ -85,7 +85,7 @@ pub fn openapi_paths() -> Map<String, Value> {
                     "201": ok("The export as it ended", run_schema.clone()),
                     "400": err("Invalid request; the error names the field"),
                     "401": err("Missing or invalid API token"),
-                    "409": err("Exports are not configured for this workspace"),
+                    "409": err("Exports are not configured for this workspace, or another export of it is running"),
                     "500": err("The file could not be written (recorded as an export with status error)"),
                     "503": err("Storage unavailable")
                 }
