@@ -44,7 +44,39 @@ pub async fn postgres_url() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
-/// Runs `$body(setup(url).await)` on SQLite, and on PostgreSQL when configured.
+/// Removes a database [`sqlite_url`] made (and its WAL files) once its test passed; a
+/// failed test's stays for a look.
+pub fn drop_sqlite(url: &str) {
+    let path = url.trim_start_matches("sqlite://");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+}
+
+/// Drops a database [`postgres_url`] made once its test passed (the connections the
+/// test left open are closed by the server); a failed test's stays for a look.
+pub async fn drop_postgres(url: &str) {
+    let (Ok(admin_url), Some((_, name))) = (
+        std::env::var("ATENDE_TEST_POSTGRES_URL"),
+        url.rsplit_once('/'),
+    ) else {
+        return;
+    };
+    if !name.starts_with("atende_t_") {
+        return;
+    }
+    if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
+        admin.close().await;
+    }
+}
+
+/// Runs `$body(setup(url).await)` on SQLite, and on PostgreSQL when configured; the
+/// database goes once the body returned.
 /// `setup` is an async fn from a database URL to what the body takes (a `Store`, a
 /// started server, or the URL itself with [`url`]).
 #[macro_export]
@@ -54,12 +86,15 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite_backend() {
-                ($body)($setup($crate::sqlite_url()).await).await;
+                let url = $crate::sqlite_url();
+                ($body)($setup(url.clone()).await).await;
+                $crate::drop_sqlite(&url);
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres_backend() {
                 if let Some(url) = $crate::postgres_url().await {
-                    ($body)($setup(url).await).await;
+                    ($body)($setup(url.clone()).await).await;
+                    $crate::drop_postgres(&url).await;
                 }
             }
         }
