@@ -836,6 +836,40 @@ both!(
 );
 
 both!(
+    big_values_written_in_a_bulk_load_read_back,
+    open,
+    |store: Store| async move {
+        // bulk_load compresses big values with lz4 on PostgreSQL: a remessa's extra
+        // above the TOAST threshold (2 KB) must read back as written
+        let ctx = run(&store, "remessa_grande", date(2023, 8, 1)).await;
+        let mut r = remessa(CPF_A, "C1", "528");
+        r.extra = (0..400)
+            .map(|i| {
+                (
+                    format!("CAMPO_{i:03}"),
+                    serde_json::json!(format!("valor {i} ção")),
+                )
+            })
+            .collect();
+        assert!(r.extra.as_str().len() > 8_000);
+        let mut tx = store.begin().await.unwrap();
+        tx.bulk_load().await.unwrap();
+        assert!(tx.upsert_remessa(&ctx, &r).await.unwrap().is_applied());
+        tx.commit().await.unwrap();
+        let c = customer(&store, CPF_A).await;
+        assert_eq!(c.contracts[0].extra.get(), r.extra.as_str());
+        if store.backend() == atende_store::Backend::Postgres {
+            let method: Option<String> =
+                sqlx::query_scalar("SELECT pg_column_compression(extra) FROM contracts")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(method.as_deref(), Some("lz4"));
+        }
+    }
+);
+
+both!(
     guarantees_and_refin_replace_earlier_data,
     open,
     |store: Store| async move {

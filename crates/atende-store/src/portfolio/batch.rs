@@ -81,6 +81,9 @@ pub(super) fn pieces<T>(items: &[T], max: usize) -> Vec<&[T]> {
 /// `VALUES` list of thousands of parameters for each statement (a 200,000-row parcelas
 /// import: 8.3 s with `VALUES` of 500 rows, 1.8 s this way). On SQLite it is as fast as
 /// binding each value (within the noise of the bench) and has no limit on bound values.
+/// Not for rows carrying kilobytes of JSON text (a remessa's `extra`): escaped inside the
+/// parameter and parsed again, they made both backends slower (see the module's speed
+/// notes).
 pub(super) struct JsonRows {
     text: String,
     rows: usize,
