@@ -266,6 +266,11 @@ impl Tx {
     /// whole workspace's contracts for each batch of 500 rows once the table is known to
     /// be large, which is quadratic over a file. Scans stay possible where no index
     /// serves (the setting only makes them look expensive).
+    ///
+    /// It also compresses the big values it writes (a remessa contract's `extra`, ~4 KB
+    /// of JSON) with lz4 where the server has it: pglz took ~100 µs a row, most of a
+    /// remessa import (40,000 such rows in psql: 4.0 s with pglz, 0.6 s with lz4, for
+    /// values ~40 % bigger on disk). Readers decompress either transparently.
     pub async fn bulk_load(&mut self) -> Result<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SET LOCAL enable_seqscan = off")
@@ -274,6 +279,18 @@ impl Tx {
             sqlx::query("SET LOCAL random_page_cost = 1.1")
                 .execute(&mut *self.tx)
                 .await?;
+            // PostgreSQL 14+ built with lz4 (as Debian's and the official images are)
+            let lz4: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(1 AS BIGINT) FROM pg_settings
+                 WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
+            )
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if lz4.is_some() {
+                sqlx::query("SET LOCAL default_toast_compression = lz4")
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
         }
         Ok(())
     }

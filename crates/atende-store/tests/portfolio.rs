@@ -4,7 +4,7 @@
 use atende_store::portfolio::{
     content_hash, Address, Agreement, ContractStatus, CustomerView, Guarantee, ImportContext,
     Installment, MassActionInfo, NewPhone, NewRun, Outcome, RefinOffer, RemessaRecord, RunCounts,
-    RunStart, RunStatus, MARK_EMAIL, MARK_SMS, MARK_WHATSAPP,
+    RunStart, RunStatus, INSTALLMENT_BATCH, MARK_EMAIL, MARK_SMS, MARK_WHATSAPP,
 };
 use atende_store::{Store, StoreError};
 use jiff::civil::{date, Date};
@@ -641,28 +641,45 @@ fn installment(contract: &str, number: i64, value: i64) -> Installment {
     }
 }
 
+/// Contracts C1 and C2 of customer A, from a remessa of `day`.
+async fn load_c1_c2(store: &Store, day: Date) {
+    load_remessa(
+        store,
+        day,
+        &[remessa(CPF_A, "C1", "528"), remessa(CPF_A, "C2", "528")],
+    )
+    .await;
+}
+
+/// (number, value) of the installments of the customer's `i`th contract.
+fn installment_values(c: &CustomerView, i: usize) -> Vec<(i64, Option<i64>)> {
+    c.contracts[i]
+        .installments
+        .rows()
+        .unwrap()
+        .iter()
+        .map(|i| (i.number, i.value_cents))
+        .collect()
+}
+
 both!(
     installments_replace_the_contracts_set,
     open,
     |store: Store| async move {
         let d0 = date(2023, 8, 1);
-        load_remessa(
-            &store,
-            d0,
-            &[remessa(CPF_A, "C1", "528"), remessa(CPF_A, "C2", "528")],
-        )
-        .await;
+        load_c1_c2(&store, d0).await;
         let ctx = run(&store, "parc_1", d0).await;
         let mut tx = store.begin().await.unwrap();
         // more rows than a batch, so one contract's rows span two statements
-        let mut rows: Vec<_> = (1..=600).map(|n| installment("C1", n, 10_000)).collect();
+        let n = INSTALLMENT_BATCH as i64 + 100;
+        let mut rows: Vec<_> = (1..=n).map(|n| installment("C1", n, 10_000)).collect();
         rows.push(installment("C2", 1, 20_000));
         rows.push(installment("NOPE", 1, 1));
         let refused = tx.put_installments(&ctx, &rows).await.unwrap();
-        assert_eq!(refused, [(601, Outcome::ContractNotFound)]);
+        assert_eq!(refused, [(n as usize + 1, Outcome::ContractNotFound)]);
         tx.commit().await.unwrap();
         let c = customer(&store, CPF_A).await;
-        assert_eq!(c.contracts[0].installments.len(), 600);
+        assert_eq!(c.contracts[0].installments.len(), n as usize);
         assert_eq!(c.contracts[1].installments.len(), 1);
         assert_eq!(
             c.contracts[0].installments.rows().unwrap()[0].due_date,
@@ -687,15 +704,170 @@ both!(
         );
         tx.commit().await.unwrap();
         let c = customer(&store, CPF_A).await;
-        let values: Vec<_> = c.contracts[0]
-            .installments
-            .rows()
-            .unwrap()
-            .iter()
-            .map(|i| (i.number, i.value_cents))
-            .collect();
-        assert_eq!(values, [(1, Some(11_000)), (2, Some(12_000))]);
+        assert_eq!(
+            installment_values(&c, 0),
+            [(1, Some(11_000)), (2, Some(12_000))]
+        );
         assert_eq!(c.contracts[1].installments.len(), 1);
+    }
+);
+
+both!(
+    installments_repeated_across_calls_keep_the_last_row,
+    open,
+    |store: Store| async move {
+        let d0 = date(2023, 8, 1);
+        load_c1_c2(&store, d0).await;
+        // an earlier run's set, replaced by the next run's first rows
+        let ctx = run(&store, "parc_1", d0).await;
+        let mut tx = store.begin().await.unwrap();
+        let rows: Vec<_> = (1..=5).map(|n| installment("C1", n, 1)).collect();
+        assert!(tx.put_installments(&ctx, &rows).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+        let ctx = run(&store, "parc_2", date(2023, 8, 2)).await;
+        let mut tx = store.begin().await.unwrap();
+        // the file's rows come in chunks: C1's rows span three calls and repeat numbers
+        // from an earlier call (with an unknown contract between), C2's come in the last
+        assert!(tx
+            .put_installments(&ctx, &[installment("C1", 1, 10), installment("C1", 2, 20)])
+            .await
+            .unwrap()
+            .is_empty());
+        let refused = tx
+            .put_installments(
+                &ctx,
+                &[
+                    installment("C1", 2, 21),
+                    installment("NOPE", 1, 1),
+                    installment("C1", 3, 30),
+                    installment("NOPE", 2, 1),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            refused,
+            [
+                (1, Outcome::ContractNotFound),
+                (3, Outcome::ContractNotFound)
+            ]
+        );
+        assert!(tx
+            .put_installments(
+                &ctx,
+                &[
+                    installment("C1", 1, 11),
+                    installment("C1", 3, 31),
+                    installment("C1", 3, 32),
+                    installment("C2", 1, 40),
+                ]
+            )
+            .await
+            .unwrap()
+            .is_empty());
+        tx.commit().await.unwrap();
+        let c = customer(&store, CPF_A).await;
+        assert_eq!(
+            installment_values(&c, 0),
+            [(1, Some(11)), (2, Some(21)), (3, Some(32))]
+        );
+        assert_eq!(installment_values(&c, 1), [(1, Some(40))]);
+    }
+);
+
+both!(
+    installment_text_and_nulls_round_trip,
+    open,
+    |store: Store| async move {
+        let d0 = date(2023, 8, 1);
+        load_remessa(&store, d0, &[remessa(CPF_A, "C1", "528")]).await;
+        let ctx = run(&store, "parc_1", d0).await;
+        let tricky = "aspas \" 'simples' barra \\ \\u0041 nova\nlinha\r\ttab \u{1}\u{1f}\u{7f} ção € 😀 [\"x\", null] {}";
+        let extra: atende_store::portfolio::EncodedExtra = [
+            ("texto".to_string(), serde_json::json!(tricky)),
+            ("numero".to_string(), serde_json::json!(-12)),
+            ("nulo".to_string(), serde_json::Value::Null),
+        ]
+        .into_iter()
+        .collect();
+        let rows = [
+            Installment {
+                contract: " C1 ".into(),
+                number: 1,
+                due_date: None,
+                value_cents: None,
+                balance_cents: None,
+                days_late: None,
+                status: tricky.into(),
+                extra: extra.clone(),
+            },
+            Installment {
+                contract: "C1".into(),
+                number: i64::MAX,
+                due_date: Some(date(2024, 2, 29)),
+                value_cents: Some(i64::MIN),
+                balance_cents: Some(0),
+                days_late: Some(-1),
+                status: String::new(),
+                extra: Default::default(),
+            },
+        ];
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.put_installments(&ctx, &rows).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+        let c = customer(&store, CPF_A).await;
+        let got = c.contracts[0].installments.rows().unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].number, got[0].due_date, got[0].value_cents),
+            (1, None, None)
+        );
+        assert_eq!((got[0].balance_cents, got[0].days_late), (None, None));
+        assert_eq!(got[0].status, tricky);
+        assert_eq!(got[0].extra.get(), extra.as_str());
+        assert_eq!(
+            (got[1].number, got[1].due_date, got[1].value_cents),
+            (i64::MAX, Some(date(2024, 2, 29)), Some(i64::MIN))
+        );
+        assert_eq!(
+            (got[1].balance_cents, got[1].days_late),
+            (Some(0), Some(-1))
+        );
+        assert_eq!((got[1].status.as_str(), got[1].extra.get()), ("", "{}"));
+    }
+);
+
+both!(
+    big_values_written_in_a_bulk_load_read_back,
+    open,
+    |store: Store| async move {
+        // bulk_load compresses big values with lz4 on PostgreSQL: a remessa's extra
+        // above the TOAST threshold (2 KB) must read back as written
+        let ctx = run(&store, "remessa_grande", date(2023, 8, 1)).await;
+        let mut r = remessa(CPF_A, "C1", "528");
+        r.extra = (0..400)
+            .map(|i| {
+                (
+                    format!("CAMPO_{i:03}"),
+                    serde_json::json!(format!("valor {i} ção")),
+                )
+            })
+            .collect();
+        assert!(r.extra.as_str().len() > 8_000);
+        let mut tx = store.begin().await.unwrap();
+        tx.bulk_load().await.unwrap();
+        assert!(tx.upsert_remessa(&ctx, &r).await.unwrap().is_applied());
+        tx.commit().await.unwrap();
+        let c = customer(&store, CPF_A).await;
+        assert_eq!(c.contracts[0].extra.get(), r.extra.as_str());
+        if store.backend() == atende_store::Backend::Postgres {
+            let method: Option<String> =
+                sqlx::query_scalar("SELECT pg_column_compression(extra) FROM contracts")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(method.as_deref(), Some("lz4"));
+        }
     }
 );
 

@@ -1,16 +1,15 @@
-//! Installments (parcelas file, R005): the bulk path, in multi-row statements.
+//! Installments (parcelas file, R005): the bulk path, a few statements per chunk of rows
+//! carried in one parameter each ([`JsonRows`]).
 
 use std::collections::{HashMap, HashSet};
 
-use super::batch::{shapes, Params};
+use super::batch::{Cell, JsonRows};
 use super::{contract_arg, opt_date_text, ImportContext, Installment, Outcome};
-use crate::{Result, Tx};
+use crate::{col, Result, Tx};
 
-/// Rows per multi-row statement: 500 rows of 8 values stay far below SQLite's (32766) and
-/// PostgreSQL's (65535) limits on bound values, and amortise a statement's round trip.
-pub const INSTALLMENT_BATCH: usize = 500;
-
-const COLUMNS: usize = 8;
+/// Rows per statement. They travel as one parameter, so no limit on bound values
+/// applies; bigger chunks only save round trips (four statements per chunk).
+pub const INSTALLMENT_BATCH: usize = 2000;
 
 impl Tx {
     /// Stores installments: a contract's first rows in this run replace the set earlier
@@ -30,27 +29,31 @@ impl Tx {
         for (i, r) in rows.iter().enumerate() {
             last.insert((r.contract.trim(), r.number), i);
         }
-        let keep: Vec<(usize, &Installment)> = rows
+        let keep: Vec<&Installment> = rows
             .iter()
             .enumerate()
             .filter(|(i, r)| last[&(r.contract.trim(), r.number)] == *i)
+            .map(|(_, r)| r)
             .collect();
         let mut unknown = HashSet::new();
-        let mut at = 0;
-        for size in shapes(keep.len(), INSTALLMENT_BATCH) {
-            let piece: Vec<&Installment> = keep[at..at + size].iter().map(|(_, r)| *r).collect();
-            at += size;
-            self.delete_earlier_installments(ctx, &piece).await?;
-            let written = self.insert_installments(ctx, &piece).await?;
-            if written < size as u64 {
-                let known = self.known_contracts(ctx, &piece).await?;
-                unknown.extend(
-                    piece
-                        .iter()
-                        .map(|r| r.contract.trim())
-                        .filter(|c| !known.contains(*c)),
-                );
-            }
+        for piece in keep.chunks(INSTALLMENT_BATCH) {
+            let mut seen = HashSet::new();
+            let contracts: Vec<&str> = piece
+                .iter()
+                .map(|r| r.contract.trim())
+                .filter(|c| seen.insert(*c))
+                .collect();
+            let (missing, written) = self.probe_installment_contracts(ctx, &contracts).await?;
+            self.delete_earlier_installments(ctx, &contracts).await?;
+            // rows of contracts this run wrote already may repeat a number: only those
+            // need the (slower) upsert; the others are new to the table
+            let (again, fresh): (Vec<&Installment>, Vec<&Installment>) = piece
+                .iter()
+                .filter(|r| !missing.contains(r.contract.trim()))
+                .partition(|r| written.contains(r.contract.trim()));
+            self.insert_installments(ctx, &fresh, false).await?;
+            self.insert_installments(ctx, &again, true).await?;
+            unknown.extend(missing);
         }
         Ok(rows
             .iter()
@@ -73,82 +76,116 @@ impl Tx {
             .map_or(Outcome::Applied, |(_, o)| o))
     }
 
+    /// Of `contracts`, those not in the base, and those with installments this run wrote.
+    async fn probe_installment_contracts(
+        &mut self,
+        ctx: &ImportContext,
+        contracts: &[&str],
+    ) -> Result<(HashSet<String>, HashSet<String>)> {
+        // scalar subqueries, one index probe per contract: PostgreSQL turns an `EXISTS`
+        // into a hash of the whole workspace's installments when it misjudges their count
+        let sql = format!(
+            "SELECT contract, CAST(CASE WHEN known IS NULL THEN 0 ELSE 1 END AS BIGINT) AS known
+             FROM (SELECT k.value->>0 AS contract,
+                (SELECT 1 FROM contracts c WHERE c.workspace_id = $1 AND c.contract = k.value->>0 LIMIT 1) AS known,
+                (SELECT 1 FROM installments i WHERE i.workspace_id = $1 AND i.contract = k.value->>0
+                    AND i.run_id = $3 LIMIT 1) AS written
+                FROM {}) AS x
+             WHERE known IS NULL OR written IS NOT NULL",
+            JsonRows::from_item(self.backend, "$2", "k")
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&ctx.workspace)
+            .bind(contract_list(contracts))
+            .bind(ctx.run_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let (mut missing, mut written) = (HashSet::new(), HashSet::new());
+        for row in &found {
+            let contract: String = col(row, "contract")?;
+            if col::<i64>(row, "known")? == 0 {
+                missing.insert(contract);
+            } else {
+                written.insert(contract);
+            }
+        }
+        Ok((missing, written))
+    }
+
     async fn delete_earlier_installments(
         &mut self,
         ctx: &ImportContext,
-        rows: &[&Installment],
+        contracts: &[&str],
     ) -> Result<()> {
-        let mut p = Params::new(self.backend);
         let sql = format!(
-            "DELETE FROM installments WHERE workspace_id = {} AND run_id <> {} AND contract IN ({})",
-            p.next(),
-            p.next(),
-            p.list(rows.len())
+            "DELETE FROM installments WHERE workspace_id = $1 AND run_id <> $2 AND contract {}",
+            JsonRows::in_first_column(self.backend, "$3")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&ctx.workspace)
-            .bind(ctx.run_id);
-        for r in rows {
-            q = q.bind(r.contract.trim());
-        }
-        q.execute(&mut *self.tx).await?;
+            .bind(ctx.run_id)
+            .bind(contract_list(contracts))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
+    /// Inserts rows of known contracts; `upsert` when a row may replace one this run
+    /// wrote.
     async fn insert_installments(
         &mut self,
         ctx: &ImportContext,
         rows: &[&Installment],
-    ) -> Result<u64> {
-        let mut p = Params::new(self.backend);
-        // placeholders in the order of the text: run, the rows, workspace
-        let run = p.next();
-        let values = p.rows(rows.len(), COLUMNS);
-        let workspace = p.next();
-        let sql = format!(
-            "INSERT INTO installments (workspace_id, contract, number, due_date, value_cents, balance_cents, days_late, status, extra, run_id)
-             SELECT c.workspace_id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, {run}
-             FROM (VALUES {values}) AS v
-             JOIN contracts c ON c.workspace_id = {workspace} AND c.contract = v.column1
-             WHERE true
+        upsert: bool,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut param = JsonRows::new();
+        for r in rows {
+            let due = opt_date_text(r.due_date);
+            param.push(&[
+                r.contract.trim().into(),
+                r.number.into(),
+                due.as_ref().into(),
+                r.value_cents.into(),
+                r.balance_cents.into(),
+                r.days_late.into(),
+                (&r.status).into(),
+                r.extra.as_str().into(),
+            ]);
+        }
+        let conflict = if upsert {
+            "WHERE true
              ON CONFLICT (workspace_id, contract, number) DO UPDATE SET due_date = excluded.due_date,
                 value_cents = excluded.value_cents, balance_cents = excluded.balance_cents,
                 days_late = excluded.days_late, status = excluded.status, extra = excluded.extra,
                 run_id = excluded.run_id"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.run_id);
-        for r in rows {
-            q = q
-                .bind(r.contract.trim())
-                .bind(r.number)
-                .bind(opt_date_text(r.due_date))
-                .bind(r.value_cents)
-                .bind(r.balance_cents)
-                .bind(r.days_late)
-                .bind(&r.status)
-                .bind(r.extra.as_str());
-        }
-        Ok(q.bind(&ctx.workspace)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected())
-    }
-
-    async fn known_contracts(
-        &mut self,
-        ctx: &ImportContext,
-        rows: &[&Installment],
-    ) -> Result<HashSet<String>> {
-        let mut p = Params::new(self.backend);
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT contract FROM contracts WHERE workspace_id = {} AND contract IN ({})",
-            p.next(),
-            p.list(rows.len())
+            "INSERT INTO installments (workspace_id, contract, number, due_date, value_cents, balance_cents, days_late, status, extra, run_id)
+             SELECT $1, r.value->>0, CAST(r.value->>1 AS BIGINT), r.value->>2, CAST(r.value->>3 AS BIGINT),
+                CAST(r.value->>4 AS BIGINT), CAST(r.value->>5 AS BIGINT), r.value->>6, r.value->>7, $2
+             FROM {} {conflict}",
+            JsonRows::from_item(self.backend, "$3", "r")
         );
-        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&ctx.workspace);
-        for r in rows {
-            q = q.bind(r.contract.trim());
-        }
-        Ok(q.fetch_all(&mut *self.tx).await?.into_iter().collect())
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&ctx.workspace)
+            .bind(ctx.run_id)
+            .bind(param.finish())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
+}
+
+/// Contract numbers as a [`JsonRows`] parameter of one column.
+fn contract_list(contracts: &[&str]) -> String {
+    let mut list = JsonRows::new();
+    for c in contracts {
+        list.push(&[Cell::Text(c)]);
+    }
+    list.finish()
 }
