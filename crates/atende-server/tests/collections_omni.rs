@@ -282,30 +282,42 @@ async fn occurrence(s: &Server, document: &str, id: &str) -> atende_store::portf
         .unwrap_or_else(|| panic!("no occurrence {id} for {document}"))
 }
 
+/// The portal's tabulation (UC010) of customer A for an omnichannel attendance.
+fn portal_tabulation(attendance_id: &str) -> NewOccurrence {
+    NewOccurrence {
+        document: CPF_A.into(),
+        crm_id: "CRM-A".into(),
+        contract: "C-A1".into(),
+        result_name: "PROMESSA DE PAGAMENTO".into(),
+        attendance_id: attendance_id.into(),
+        source: occurrence_source::PORTAL.into(),
+        ..NewOccurrence::default()
+    }
+}
+
+/// Records [`portal_tabulation`] in a transaction of its own; answers its id.
+async fn tabulate(s: &Server, attendance_id: &str) -> String {
+    let mut tx = s.app.store.begin().await.unwrap();
+    let (id, created) = tx
+        .insert_occurrence(
+            WS,
+            &portal_tabulation(attendance_id),
+            &atende_store::time_text(atende_store::wall_now()),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(created);
+    id
+}
+
 both!(
     basic_flow_links_by_the_tabulations_attendance_id,
     start,
     |s: Server| async move {
         seed(&s).await;
         // the portal recorded the agent's tabulation with the attendance id (UC010)
-        let mut tx = s.app.store.begin().await.unwrap();
-        let (portal_id, _) = tx
-            .insert_occurrence(
-                WS,
-                &NewOccurrence {
-                    document: CPF_A.into(),
-                    crm_id: "CRM-A".into(),
-                    contract: "C-A1".into(),
-                    result_name: "PROMESSA DE PAGAMENTO".into(),
-                    attendance_id: "att-1".into(),
-                    source: occurrence_source::PORTAL.into(),
-                    ..NewOccurrence::default()
-                },
-                &atende_store::time_text(atende_store::wall_now()),
-            )
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let portal_id = tabulate(&s, "att-1").await;
         // the CPF of another customer is ignored: the attendance id comes first
         let (status, r) = deliver(
             &s,
@@ -873,30 +885,6 @@ both!(
     }
 );
 
-/// A tabulation for `attendance_id` on customer A, recorded as the portal does.
-async fn tabulate(s: &Server, attendance_id: &str) -> String {
-    let mut tx = s.app.store.begin().await.unwrap();
-    let (id, created) = tx
-        .insert_occurrence(
-            WS,
-            &NewOccurrence {
-                document: CPF_A.into(),
-                crm_id: "CRM-A".into(),
-                contract: "C-A1".into(),
-                result_name: "PROMESSA DE PAGAMENTO".into(),
-                attendance_id: attendance_id.into(),
-                source: occurrence_source::PORTAL.into(),
-                ..NewOccurrence::default()
-            },
-            &atende_store::time_text(atende_store::wall_now()),
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert!(created);
-    id
-}
-
 both!(
     events_before_their_tabulation_are_linked_when_it_arrives,
     start,
@@ -956,14 +944,7 @@ both!(
         let (occurrence_id, _) = tx
             .insert_occurrence(
                 WS,
-                &NewOccurrence {
-                    document: CPF_A.into(),
-                    crm_id: "CRM-A".into(),
-                    contract: "C-A1".into(),
-                    attendance_id: "att-race".into(),
-                    source: occurrence_source::PORTAL.into(),
-                    ..NewOccurrence::default()
-                },
+                &portal_tabulation("att-race"),
                 &atende_store::time_text(atende_store::wall_now()),
             )
             .await
