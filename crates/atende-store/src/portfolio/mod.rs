@@ -124,8 +124,8 @@ pub use batimento::{Batimento, BatimentoSummary};
 pub use installments::INSTALLMENT_BATCH;
 pub use lookup::{
     AgreementSummary, AvailablePhone, BoletoSent, ContractView, CustomerView, Email, FinancedAsset,
-    InstallmentView, Installments, LastAgreement, MassAction, OccurrenceEntry, OmniEvent, Phone,
-    ProposalRecord, StatusChange, StoredAddress, WhatsappHistory,
+    InstallmentView, Installments, LastAgreement, MassAction, OccurrenceEntry, Occurrences,
+    OmniEvent, Phone, ProposalRecord, RawList, StatusChange, StoredAddress, WhatsappHistory,
 };
 pub use occurrences::{source as occurrence_source, ChannelType, NewOccurrence, Occurrence};
 pub use remessa::REMESSA_BATCH;
