@@ -39,7 +39,7 @@ pub use messages::{Message, NewMessage, OutboxItem};
 pub use workspaces::Workspace;
 
 /// Which database a [`Store`] talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     Sqlite,
     Postgres,

@@ -1,6 +1,9 @@
 //! Placeholders for the generated multi-row statements of the bulk paths, and the bulk
 //! rows parameter ([`JsonRows`]) that carries a whole chunk of rows in one value.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use super::push_json_string;
 use crate::Backend;
 
@@ -42,6 +45,31 @@ impl Params {
     }
 }
 
+/// A generated multi-row statement, built once per statement, backend and number of rows
+/// and then reused: a 500-row `VALUES` list is kilobytes of placeholders, and building it
+/// for every batch took a sixth of the importing task's time (perf, 1M parcelas rows).
+/// `name` must tell apart every statement `build` can write for a given shape.
+pub(super) fn statement(
+    name: &'static str,
+    backend: Backend,
+    rows: usize,
+    build: impl FnOnce(&mut Params) -> String,
+) -> Arc<str> {
+    type Cache = Mutex<HashMap<(&'static str, Backend, usize), Arc<str>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let key = (name, backend, rows);
+    if let Some(sql) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return sql.clone();
+    }
+    let sql: Arc<str> = build(&mut Params::new(backend)).into();
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, sql.clone());
+    sql
+}
+
 /// Sizes to cut `n` rows into: `max` while that many are left, then powers of two, so
 /// that however callers slice their rows, a statement has one of few shapes and stays in
 /// the connection's statement cache.
@@ -79,9 +107,10 @@ pub(super) fn pieces<T>(items: &[T], max: usize) -> Vec<&[T]> {
 /// `CAST(… AS BIGINT)` makes it a number, JSON `null` is NULL). One value per chunk
 /// instead of one per cell: sqlx copies every bound value, and PostgreSQL plans a
 /// `VALUES` list of thousands of parameters for each statement (a 200,000-row parcelas
-/// import: 8.3 s with `VALUES` of 500 rows, 1.8 s this way). On SQLite it is as fast as
-/// binding each value (within the noise of the bench) and has no limit on bound values.
-/// Not for rows carrying kilobytes of JSON text (a remessa's `extra`): escaped inside the
+/// import: 8.3 s with `VALUES` of 500 rows, 1.8 s this way). Not for the installments
+/// themselves on SQLite: there expanding the parameter (`json_each`, then `->>` parsing
+/// each row's array again) was half of the database's work on 1M parcelas rows, and a
+/// cached `VALUES` statement ([`statement`]) took the import from 7.0 to 4.5 s. Not for rows carrying kilobytes of JSON text (a remessa's `extra`): escaped inside the
 /// parameter and parsed again, they made both backends slower (see the module's speed
 /// notes).
 pub(super) struct JsonRows {

@@ -73,9 +73,11 @@
 //! on SQLite), so the big files have bulk paths that take many rows per call and write
 //! them in multi-row statements: [`Tx::upsert_remessa_batch`], [`Tx::put_installments`],
 //! [`Tx::batimento_rows`]; the one-row methods are the same code with one row. Pass
-//! thousands of rows per call. [`Tx::put_installments`] sends a chunk of 2,000 rows as
-//! one JSON parameter that the database expands (`batch::JsonRows`; a `VALUES` list of
-//! thousands of parameters is slow to bind and, on PostgreSQL, to plan), checks the
+//! thousands of rows per call. On PostgreSQL [`Tx::put_installments`] sends a chunk of
+//! 2,000 rows as one JSON parameter that the database expands (`batch::JsonRows`; a
+//! `VALUES` list of thousands of parameters is slow to bind and to plan); on SQLite,
+//! where expanding JSON costs more than binding, it binds `VALUES` lists of 500 rows
+//! whose statement text is built once per shape (`batch::statement`). It checks each
 //! chunk's contracts in one query instead of joining every row to `contracts`, and
 //! inserts without `ON CONFLICT` unless the run wrote the contract already. Its
 //! statements probe indexes key by key whatever the planner's statistics say, so a
