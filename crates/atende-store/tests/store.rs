@@ -319,3 +319,32 @@ async fn bad_urls_are_explained() {
     let err = Store::open("mysql://x").await.unwrap_err().to_string();
     assert!(err.contains("sqlite: or postgres://"), "{err}");
 }
+
+/// A bulk load's bigger SQLite page cache is the import's alone: the pooled connection
+/// goes back with the everyday one.
+#[tokio::test]
+async fn a_bulk_load_gives_back_its_page_cache_when_it_commits() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let cache = |row: sqlx::any::AnyRow| -> i64 {
+        use sqlx::Row;
+        row.get(0)
+    };
+    let everyday = cache(
+        sqlx::query("PRAGMA cache_size")
+            .fetch_one(store.pool())
+            .await
+            .unwrap(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.bulk_load().await.unwrap();
+    tx.commit().await.unwrap();
+    // sqlite::memory: has one connection: the one the import used
+    let after = cache(
+        sqlx::query("PRAGMA cache_size")
+            .fetch_one(store.pool())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, everyday);
+    assert_eq!(everyday, -32 * 1024);
+}
