@@ -197,7 +197,7 @@ pub async fn import_file(
         }
         Err(Refusal::File(line, field, reason)) => {
             // nothing of the file stays: roll back, then record the refusal on its own
-            drop(tx);
+            tx.rollback().await?;
             reject(store, workspace, &new_run, line, &field, &reason, report).await
         }
         Err(Refusal::Store(e)) => Err(e.into()),

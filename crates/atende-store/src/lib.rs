@@ -270,15 +270,30 @@ pub struct Tx {
 
 impl Tx {
     pub async fn commit(mut self) -> Result<()> {
+        self.end_bulk().await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rolls back (as dropping the transaction does), giving back a bulk load's page cache
+    /// first.
+    pub async fn rollback(mut self) -> Result<()> {
+        self.end_bulk().await?;
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    /// The connection goes back to the pool: back to the everyday page cache (a
+    /// connection setting, which a rollback does not undo).
+    async fn end_bulk(&mut self) -> Result<()> {
         if self.bulk {
-            // the connection goes back to the pool: back to the everyday page cache
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "PRAGMA cache_size = -{SQLITE_CACHE_KIB}"
             )))
             .execute(&mut *self.tx)
             .await?;
+            self.bulk = false;
         }
-        self.tx.commit().await?;
         Ok(())
     }
 
