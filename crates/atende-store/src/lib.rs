@@ -45,7 +45,7 @@ const SQLITE_CACHE_KIB: i64 = 32 * 1024;
 /// The page cache of a file's import ([`Tx::bulk_load`]): a remessa rewrites B-trees of
 /// gigabytes, and with 32 MB SQLite kept writing dirty pages out mid-transaction and
 /// reading them back (230,000 records: 29–31 s with 32 MB, 25–27 s with 256 MB, a third
-/// less system time). Restored when the import commits.
+/// less system time). Restored when the import commits or rolls back.
 const SQLITE_BULK_CACHE_KIB: i64 = 256 * 1024;
 
 /// Which database a [`Store`] talks to.
@@ -264,7 +264,8 @@ pub struct Tx {
     tx: sqlx::Transaction<'static, Any>,
     backend: Backend,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
-    /// [`Tx::bulk_load`] enlarged SQLite's page cache, to be restored at commit.
+    /// [`Tx::bulk_load`] enlarged SQLite's page cache, to be restored at commit or
+    /// rollback.
     bulk: bool,
 }
 

@@ -110,7 +110,8 @@ pub(super) fn pieces<T>(items: &[T], max: usize) -> Vec<&[T]> {
 /// import: 8.3 s with `VALUES` of 500 rows, 1.8 s this way). Not for the installments
 /// themselves on SQLite: there expanding the parameter (`json_each`, then `->>` parsing
 /// each row's array again) was half of the database's work on 1M parcelas rows, and a
-/// cached `VALUES` statement ([`statement`]) took the import from 7.0 to 4.5 s. Not for rows carrying kilobytes of JSON text (a remessa's `extra`): escaped inside the
+/// cached `VALUES` statement ([`statement`]) took the import from 7.0 to 4.5 s. Not for
+/// rows carrying kilobytes of JSON text (a remessa's `extra`): escaped inside the
 /// parameter and parsed again, they made both backends slower (see the module's speed
 /// notes).
 pub(super) struct JsonRows {

@@ -7,8 +7,9 @@ use super::batch::{pieces, statement, Cell, JsonRows};
 use super::{contract_arg, opt_date_text, ImportContext, Installment, Outcome};
 use crate::{col, Backend, Result, Tx};
 
-/// Rows per statement. They travel as one parameter, so no limit on bound values
-/// applies; bigger chunks only save round trips (four statements per chunk).
+/// Rows per chunk: their contracts are probed and their earlier rows deleted in one
+/// statement each, and on PostgreSQL they are inserted as one parameter (no limit on
+/// bound values applies); bigger chunks only save round trips.
 pub const INSTALLMENT_BATCH: usize = 2000;
 
 /// Rows per `VALUES` statement on SQLite, which inserts bound values cheaper than it
@@ -187,12 +188,12 @@ impl Tx {
                     .await?;
             }
             Backend::Sqlite => {
+                let name = if upsert {
+                    "installments upsert"
+                } else {
+                    "installments insert"
+                };
                 for piece in pieces(rows, SQLITE_VALUES_ROWS) {
-                    let name = if upsert {
-                        "installments upsert"
-                    } else {
-                        "installments insert"
-                    };
                     let sql = statement(name, self.backend, piece.len(), |p| {
                         let (ws, run) = (p.next(), p.next());
                         format!(
