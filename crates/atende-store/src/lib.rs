@@ -131,6 +131,9 @@ impl Store {
         }
         let options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings an idle connection before lending it: on SQLite a round trip to
+            // the connection's thread on every query, for a file that cannot hang up
+            .test_before_acquire(backend == Backend::Postgres)
             .max_connections(match (backend, url.as_str()) {
                 // each connection to :memory: would be its own empty database
                 (Backend::Sqlite, "sqlite::memory:") => 1,
