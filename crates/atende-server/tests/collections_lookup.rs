@@ -396,12 +396,7 @@ both!(
             .map(|i| i["number"].as_i64().unwrap())
             .collect();
         assert_eq!(numbers, [1, 2, 3], "installments by number");
-        let keys: Vec<_> = c1["installments"][0]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = keys_of(&c1["installments"][0]);
         assert_eq!(
             keys,
             [
@@ -459,12 +454,7 @@ both!(
         assert_eq!(occ[1]["installments"], "3,4");
         assert_eq!(occ[1]["user_login"], "ana.souza");
         assert_eq!(occ[1]["contract"], C1);
-        let keys: Vec<_> = occ[1]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = keys_of(&occ[1]);
         assert_eq!(
             keys,
             [
@@ -688,3 +678,13 @@ both!(lookup_store_unavailable, started, |s: Server| async move {
     assert_eq!(status, 503, "{body}");
     assert!(body["contracts"].is_null(), "{body}");
 });
+
+/// An object's keys, in the (sorted) order serde_json keeps them.
+fn keys_of(object: &serde_json::Value) -> Vec<&str> {
+    object
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
