@@ -406,6 +406,8 @@ fn print_table(measures: &[Measure]) {
 }
 
 fn main() {
+    // as the `atende` binary does before anything else
+    println!("{}", atende_malloc::tune());
     // `cargo bench` passes `--bench`; nothing to filter on
     if Command::new("sqlite3").arg("--version").output().is_err() {
         println!("SKIPPED ingest bench: the sqlite3 command-line tool is not installed");

@@ -43,13 +43,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // before any thread starts: mallopt changes process-wide settings
+    let malloc = atende_malloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Conformance(c) => cmd::conformance::run(c),
         Command::Br(c) => cmd::br::run(c),
         Command::Run(args) => cmd::run::run(args),
-        Command::Serve(args) => cmd::serve::serve(args),
+        Command::Serve(args) => cmd::serve::serve(args, malloc),
         Command::Import(args) => cmd::serve::import(args),
         Command::Collections { common, command } => cmd::collections::run(common, command),
     };

@@ -237,8 +237,9 @@ fn reqwest_free_host(url: &str) -> Result<String, ()> {
     Ok(host.to_string())
 }
 
-pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn serve(args: ServeArgs, malloc: atende_malloc::Tuning) -> anyhow::Result<ExitCode> {
     init_logging();
+    tracing::info!("{malloc}");
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(atende_server::serve(args.config()))?;
     Ok(ExitCode::SUCCESS)
