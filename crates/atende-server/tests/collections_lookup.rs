@@ -591,6 +591,66 @@ both!(
     }
 );
 
+// Occurrences keep the entry the lookup shows from when they are recorded; rows recorded
+// before (an empty `entry`) are built when read, and must read the same.
+both!(
+    occurrences_recorded_before_their_entry_was_stored_read_the_same,
+    started,
+    |s: Server| async move {
+        let store = &s.app.store;
+        let mut tx = store.begin().await.unwrap();
+        let mut o = occurrence(C2, "R6", "sms", ChannelType::Sms);
+        o.channel_type = None;
+        o.notes = "disse \"pago\"\nna sexta, às 9h \u{1F4B8} \\ \u{1}".into();
+        o.scheduled_for = Some("2023-08-02T15:00:00.000000Z".into());
+        o.attendance_started_on = Some("2023-08-01T23:30:00.000000Z".into());
+        o.extra = json!({"canal": {"nome": "URA", "fila": [1, 2.5, null, true]}, "obs": "ç"})
+            .as_object()
+            .unwrap()
+            .clone();
+        // after midnight UTC, still the day before in São Paulo
+        tx.insert_occurrence(WS, &o, "2023-08-02T01:59:59.123456Z")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM occurrences WHERE workspace_id = $1 AND entry <> ''",
+        )
+        .bind(WS)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(stored, 6, "every occurrence recorded keeps its entry");
+        let (status, with_entries) = s.get("/api/v1/collections/customers/52998224725").await;
+        assert_eq!(status, 200, "{with_entries}");
+        let newest = &with_entries["occurrences"][0];
+        assert_eq!(newest["result_code"], "R6");
+        assert_eq!(
+            (&newest["date"], &newest["time"]),
+            (&json!("2023-08-01"), &json!("22:59:59"))
+        );
+        assert_eq!(newest["notes"], o.notes.as_str());
+        assert_eq!(
+            newest["extra"]["canal"]["fila"],
+            json!([1, 2.5, null, true])
+        );
+        assert_eq!(
+            (&newest["channel_type"], &newest["channel"]),
+            (&Value::Null, &json!(""))
+        );
+
+        sqlx::query("UPDATE occurrences SET entry = ''")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let (status, built) = s.get("/api/v1/collections/customers/52998224725").await;
+        assert_eq!(status, 200, "{built}");
+        assert_eq!(built["occurrences"].as_array().unwrap().len(), 6);
+        assert_eq!(built["occurrences"], with_entries["occurrences"]);
+        assert_eq!(built, with_entries, "the whole record reads the same");
+    }
+);
+
 both!(lookup_refusals, started, |s: Server| async move {
     // FA001: a valid CPF nobody has
     let (status, body) = s.get("/api/v1/collections/customers/111.444.777-35").await;

@@ -33,7 +33,20 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         V8,
     ),
     (9, "collections pick-up sources per workspace", V9),
+    (
+        10,
+        "occurrences keep their history entry as the lookup shows it",
+        V10,
+    ),
 ];
+
+/// Each occurrence keeps, from when it is recorded, its entry in the customer's history as
+/// the lookup shows it (`portfolio::lookup::OccurrenceEntry`: the record plus its local
+/// date and time), so a lookup copies it instead of building it; occurrences are written
+/// once and never changed. Rows recorded before keep `''` and are built when read.
+const V10: &str = r#"
+ALTER TABLE occurrences ADD COLUMN entry TEXT NOT NULL DEFAULT ''
+"#;
 
 /// The omnichannel receiver (UC008, [`crate::portfolio::omni`]): the shared secret the
 /// platform signs its webhooks with, one per workspace; the attendance's `visitor_id`, by

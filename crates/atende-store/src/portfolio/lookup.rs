@@ -13,15 +13,16 @@
 //! database ([`Dialect`], the one place where the lookup speaks each backend's dialect)
 //! and decoded by serde (~3 ms); stored JSON (`extra`) is passed through as [`RawJson`]
 //! instead of being rebuilt as a map and written out again. Occurrences (35 % of the
-//! benchmark's 406 KB) are not decoded at all: each is kept as the text the database
-//! wrote ([`Occurrences`]; its local date and time written in front), with the few fields
-//! the rest of the record needs beside it. Installments (60 %) come as arrays of values
+//! benchmark's 406 KB) are neither built nor decoded: each keeps, from when it was
+//! recorded, its history entry as JSON text (`occurrences.entry`, with its local date and
+//! time), which the statement concatenates and the view keeps as is ([`Occurrences`]),
+//! with the few fields the rest of the record needs beside it (building them in SQL was
+//! a sixth of a lookup's instructions). Installments (60 %) come as arrays of values
 //! without keys ([`Dialect::row_list`]): building objects, SQLite parsed every stored
 //! `extra` again, and the keys made the text a third longer. At the median, decoding
 //! went from 0.97 to 0.73 ms (what is left is mostly scanning the text) and writing the
 //! answer out from 0.32 to 0.07 ms; the statement itself takes ~1.4 ms. Counted by
-//! callgrind, a lookup is ~26 M instructions: 46 % in SQLite, 40 % decoding, 7 % writing
-//! the answer. A token check is answered from memory ([`crate::tokens::TOKEN_CACHE_TTL`]).
+//! callgrind, a lookup is ~20 M instructions (~26 M before occurrences kept their entry). A token check is answered from memory ([`crate::tokens::TOKEN_CACHE_TTL`]).
 
 use std::collections::HashMap;
 
@@ -296,14 +297,16 @@ struct OccurrenceHead {
 }
 
 /// An occurrence (tabulation) as the history shows it: the stored record (see
-/// [`super::NewOccurrence`] for the fields) plus its local date and time.
+/// [`super::NewOccurrence`] for the fields) plus its local date and time. Written once,
+/// when the occurrence is recorded ([`occurrence_entry`], kept in `occurrences.entry`),
+/// and copied as text by every lookup after.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OccurrenceEntry {
-    pub id: String,
     /// Data Cadastro (`YYYY-MM-DD`) and Horário (`HH:MM:SS`), in the workspace's time
-    /// zone (`created_on` is UTC).
+    /// zone when it was recorded (`created_on` is UTC).
     pub date: String,
     pub time: String,
+    pub id: String,
     pub created_on: String,
     pub crm_id: String,
     pub contract: String,
@@ -633,9 +636,9 @@ fn lookup_sql(backend: Backend, document: &str) -> String {
         &d.object(&mass),
         &format!("mass_actions t WHERE {of_customer}"),
     );
-    // an OccurrenceEntry but its local date and time (added in Rust, the database knows
-    // no time zones), after the fields the rest of the record is derived from
-    let mut occurrence = with_extra(&[
+    // occurrences recorded before `entry` existed: an OccurrenceEntry but its local date
+    // and time (added in Rust, the database knows no time zones)
+    let mut occurrence = cols(&[
         "id",
         "created_on",
         "crm_id",
@@ -648,6 +651,11 @@ fn lookup_sql(backend: Backend, document: &str) -> String {
         "scheduled_for",
         "installments",
         "user_login",
+    ]);
+    let (channel_type, channel) = channel_sql("t.channel_type");
+    occurrence.push(("channel_type".into(), channel_type));
+    occurrence.push(("channel".into(), channel));
+    occurrence.extend(cols(&[
         "notes",
         "attendance_id",
         "protocol",
@@ -655,18 +663,20 @@ fn lookup_sql(backend: Backend, document: &str) -> String {
         "attendance_started_on",
         "boleto_sent_by",
         "source",
-    ]);
-    let (channel_type, channel) = channel_sql("t.channel_type");
-    occurrence.push(("channel_type".into(), channel_type));
-    occurrence.push(("channel".into(), channel));
-    let occurrences = d.list(
-        &d.array(&[
-            "t.created_on".into(),
-            "t.id".into(),
-            "t.contract".into(),
-            "t.boleto_sent_by".into(),
-            d.object(&occurrence),
-        ]),
+    ]));
+    occurrence.push(("extra".into(), d.json("t.extra")));
+    let occurrences = d.row_list(
+        &[
+            "t.created_on",
+            "t.id",
+            "t.contract",
+            "t.boleto_sent_by",
+            "CASE WHEN t.entry <> '' THEN 1 ELSE 0 END",
+        ],
+        &format!(
+            "CASE WHEN t.entry <> '' THEN t.entry ELSE {} END",
+            d.text(&d.object(&occurrence))
+        ),
         &format!("occurrences t WHERE {of_customer}"),
     );
     let omni_events = d.list(
@@ -754,6 +764,14 @@ impl Dialect {
                 items.push(self.json(json));
                 self.list(&self.array(&items), from)
             }
+        }
+    }
+
+    /// A JSON expression as text.
+    fn text(&self, expr: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => expr.to_string(),
+            Backend::Postgres => format!("CAST({expr} AS TEXT)"),
         }
     }
 
@@ -850,18 +868,20 @@ struct OmniRow {
 }
 
 /// An occurrence as the lookup's statement gives it: created_on, id, contract,
-/// boleto_sent_by, then the [`OccurrenceEntry`]'s JSON but its date and time.
+/// boleto_sent_by, whether the entry is the one stored when it was recorded (1), then
+/// that [`OccurrenceEntry`]'s JSON (or, for rows recorded before entries were stored
+/// (0), the same without its date and time).
 #[derive(serde::Deserialize)]
 struct OccurrenceItem<'a>(
     String,
     String,
     String,
     String,
+    u8,
     #[serde(borrow)] &'a RawValue,
 );
 
-/// The occurrences column as [`Occurrences`], newest first: each entry's text is the
-/// statement's object with its local `date` and `time` written in front.
+/// The occurrences column as [`Occurrences`], newest first.
 fn occurrences(text: &str, time_zone: &jiff::tz::TimeZone) -> Result<Occurrences> {
     let corrupt = |why: String| StoreError::Corrupt {
         what: "occurrences".into(),
@@ -871,14 +891,21 @@ fn occurrences(text: &str, time_zone: &jiff::tz::TimeZone) -> Result<Occurrences
         serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
     items.sort_unstable_by(|a, b| (&b.0, &b.1).cmp(&(&a.0, &a.1)));
     let mut all = Occurrences::default();
-    for OccurrenceItem(created_on, id, contract, boleto_sent_by, object) in items {
-        let (date, time) = local_date_time(&created_on, time_zone)?;
-        let rest = object
-            .get()
-            .strip_prefix('{')
-            .ok_or_else(|| corrupt("an occurrence is not an object".into()))?;
-        let text = format!(r#"{{"date":"{date}","time":"{time}",{rest}"#);
-        let entry = RawValue::from_string(text).map_err(|e| corrupt(e.to_string()))?;
+    all.list.items.reserve(items.len());
+    all.heads.reserve(items.len());
+    for OccurrenceItem(created_on, id, contract, boleto_sent_by, stored, object) in items {
+        let entry = if stored == 1 {
+            object.to_owned()
+        } else {
+            // its local date and time written in front
+            let (date, time) = local_date_time(&created_on, time_zone)?;
+            let rest = object
+                .get()
+                .strip_prefix('{')
+                .ok_or_else(|| corrupt("an occurrence is not an object".into()))?;
+            let text = format!(r#"{{"date":"{date}","time":"{time}",{rest}"#);
+            RawValue::from_string(text).map_err(|e| corrupt(e.to_string()))?
+        };
         all.list.push(RawJson(entry));
         all.heads.push(OccurrenceHead {
             id,
@@ -888,6 +915,49 @@ fn occurrences(text: &str, time_zone: &jiff::tz::TimeZone) -> Result<Occurrences
         });
     }
     Ok(all)
+}
+
+/// The text of an occurrence's [`OccurrenceEntry`], as it is stored when recorded
+/// (`created_on`: its store time; `extra`: the JSON text of `o.extra`).
+pub(super) fn occurrence_entry(
+    id: &str,
+    o: &super::NewOccurrence,
+    created_on: &str,
+    extra: &str,
+    time_zone: &jiff::tz::TimeZone,
+) -> Result<String> {
+    let (date, time) = local_date_time(created_on, time_zone)?;
+    let extra = RawValue::from_string(extra.to_string()).map_err(|e| StoreError::Corrupt {
+        what: "occurrences.extra".into(),
+        why: e.to_string(),
+    })?;
+    let entry = OccurrenceEntry {
+        date,
+        time,
+        id: id.to_string(),
+        created_on: created_on.to_string(),
+        crm_id: o.crm_id.clone(),
+        contract: o.contract.clone(),
+        campaign_id: o.campaign_id.clone(),
+        result_code: o.result_code.clone(),
+        result_name: o.result_name.clone(),
+        phone_worked: o.phone_worked.clone(),
+        scheduled_phone: o.scheduled_phone.clone(),
+        scheduled_for: o.scheduled_for.clone(),
+        installments: o.installments.clone(),
+        user_login: o.user_login.clone(),
+        channel_type: o.channel_type.map(i64::from),
+        channel: o.channel_type.map_or("", ChannelType::name).to_string(),
+        notes: o.notes.clone(),
+        attendance_id: o.attendance_id.clone(),
+        protocol: o.protocol.clone(),
+        ticket_id: o.ticket_id.clone(),
+        attendance_started_on: o.attendance_started_on.clone(),
+        boleto_sent_by: o.boleto_sent_by.clone(),
+        source: o.source.clone(),
+        extra: RawJson(extra),
+    };
+    serde_json::to_string(&entry).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// An acordo of the customer: its contract and when its first row arrived.
@@ -1157,7 +1227,7 @@ fn json_or_text(text: String) -> RawJson {
 }
 
 /// The workspace's time zone (goflow environment `timezone`), UTC if unknown.
-fn workspace_time_zone(environment: &str) -> jiff::tz::TimeZone {
+pub(super) fn workspace_time_zone(environment: &str) -> jiff::tz::TimeZone {
     serde_json::from_str::<Json>(environment)
         .ok()
         .and_then(|env| {

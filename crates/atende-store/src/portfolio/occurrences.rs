@@ -156,13 +156,22 @@ impl Tx {
         let id = uuid::Uuid::now_v7().to_string();
         let extra =
             serde_json::to_string(&o.extra).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        // the history entry the lookup will show, in the workspace's time zone of today
+        let environment: Option<String> =
+            sqlx::query_scalar("SELECT environment FROM workspaces WHERE id = $1")
+                .bind(workspace)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let time_zone = super::lookup::workspace_time_zone(environment.as_deref().unwrap_or(""));
+        let entry = super::lookup::occurrence_entry(&id, o, now, &extra, &time_zone)?;
         let inserted = sqlx::query(
             "INSERT INTO occurrences (workspace_id, id, document, crm_id, contract, campaign_id,
                 result_code, result_name, phone_worked, scheduled_phone, scheduled_for, installments,
                 user_login, channel_type, notes, attendance_id, protocol, ticket_id,
-                attendance_started_on, boleto_sent_by, source, idempotency_key, extra, created_on)
+                attendance_started_on, boleto_sent_by, source, idempotency_key, extra, created_on,
+                entry)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, $22, $23, $24)
+                $19, $20, $21, $22, $23, $24, $25)
              ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING",
         )
         .bind(workspace)
@@ -189,6 +198,7 @@ impl Tx {
         .bind(&o.idempotency_key)
         .bind(extra)
         .bind(now)
+        .bind(entry)
         .execute(&mut *self.tx)
         .await?
         .rows_affected();
