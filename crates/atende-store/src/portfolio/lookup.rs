@@ -471,18 +471,21 @@ fn lookup_sql(backend: Backend, document: &str) -> String {
         v.push(("extra".into(), d.json("t.extra")));
         v
     };
-    let contracts = d.list(
-        &d.object(&with_extra(&[
-            "contract",
-            "portfolio",
-            "product",
-            "days_late",
-            "installment_value_cents",
-            "status",
-            "status_since",
-            "created_on",
-            "modified_on",
-        ])),
+    // a contract's `extra` (the remessa's other fields, ~4 KB each) is copied as stored:
+    // json() parsed and wrote it out again
+    let contracts = d.row_list(
+        &[
+            "t.contract",
+            "t.portfolio",
+            "t.product",
+            "t.days_late",
+            "t.installment_value_cents",
+            "t.status",
+            "t.status_since",
+            "t.created_on",
+            "t.modified_on",
+        ],
+        "t.extra",
         &format!("contracts t WHERE {of_customer}"),
     );
     let status_history = d.list(
@@ -825,20 +828,21 @@ struct InstallmentItem<'a>(
     #[serde(borrow)] &'a RawValue,
 );
 
-/// A contract as the lookup's statement gives it.
+/// A contract as the lookup's statement gives it ([`Dialect::row_list`]): its
+/// [`ContractView`]'s own fields in the statement's order, `extra` last.
 #[derive(serde::Deserialize)]
-struct ContractRow {
-    contract: String,
-    portfolio: String,
-    product: String,
-    days_late: Option<i64>,
-    installment_value_cents: Option<i64>,
-    status: ContractStatus,
-    status_since: Date,
-    extra: RawJson,
-    created_on: String,
-    modified_on: String,
-}
+struct ContractItem<'a>(
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    ContractStatus,
+    Date,
+    String,
+    String,
+    #[serde(borrow)] &'a RawValue,
+);
 
 /// A latest proposal as the lookup's statement gives it.
 #[derive(serde::Deserialize)]
@@ -1015,28 +1019,42 @@ impl Store {
 /// The lookup statement's row as the view.
 fn decode_view(row: &AnyRow) -> Result<CustomerView> {
     let time_zone = workspace_time_zone(&col::<String>(row, "environment")?);
-    let mut contracts: Vec<ContractView> = json_list::<ContractRow>(row, "contracts")?
-        .into_iter()
-        .map(|c| ContractView {
-            contract: c.contract,
-            portfolio: c.portfolio,
-            product: c.product,
-            days_late: c.days_late,
-            installment_value_cents: c.installment_value_cents,
-            status: c.status,
-            status_since: c.status_since,
-            extra: c.extra,
-            created_on: c.created_on,
-            modified_on: c.modified_on,
-            financed_asset: None,
-            status_history: Vec::new(),
-            phones: Vec::new(),
-            installments: Vec::new(),
-            guarantees: Vec::new(),
-            refin: Vec::new(),
-            agreements: Vec::new(),
-        })
-        .collect();
+    let mut contracts: Vec<ContractView> =
+        rows::<ContractItem>(opt_text_col(row, "contracts")?, "contracts")?
+            .into_iter()
+            .map(
+                |ContractItem(
+                    contract,
+                    portfolio,
+                    product,
+                    days_late,
+                    installment_value_cents,
+                    status,
+                    status_since,
+                    created_on,
+                    modified_on,
+                    extra,
+                )| ContractView {
+                    contract,
+                    portfolio,
+                    product,
+                    days_late,
+                    installment_value_cents,
+                    status,
+                    status_since,
+                    extra: RawJson(extra.to_owned()),
+                    created_on,
+                    modified_on,
+                    financed_asset: None,
+                    status_history: Vec::new(),
+                    phones: Vec::new(),
+                    installments: Vec::new(),
+                    guarantees: Vec::new(),
+                    refin: Vec::new(),
+                    agreements: Vec::new(),
+                },
+            )
+            .collect();
     contracts.sort_unstable_by(|a, b| a.contract.cmp(&b.contract));
     let index: HashMap<String, usize> = contracts
         .iter()
