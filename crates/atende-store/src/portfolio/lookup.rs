@@ -756,11 +756,11 @@ impl Dialect {
     fn row_list(&self, values: &[&str], json: &str, from: &str) -> String {
         match self.0 {
             Backend::Sqlite => {
-                let values: Vec<String> =
-                    values.iter().map(|v| format!("json_quote({v})")).collect();
+                // the values' array without its `]` (scalars never end with one), the JSON
+                // after them: one json_array call a row instead of a json_quote a value
                 format!(
-                    "(SELECT group_concat(concat('[', {}, ',', COALESCE({json}, 'null'), ']'), ' ') FROM {from})",
-                    values.join(", ',', ")
+                    "(SELECT group_concat(concat(rtrim(json_array({}), ']'), ',', COALESCE({json}, 'null'), ']'), ' ') FROM {from})",
+                    values.join(", ")
                 )
             }
             Backend::Postgres => {
