@@ -17,12 +17,13 @@
 //! recorded, its history entry as JSON text (`occurrences.entry`, with its local date and
 //! time), which the statement concatenates and the view keeps as is ([`Occurrences`]),
 //! with the few fields the rest of the record needs beside it (building them in SQL was
-//! a sixth of a lookup's instructions). Installments (60 %) come as arrays of values
-//! without keys ([`Dialect::row_list`]): building objects, SQLite parsed every stored
-//! `extra` again, and the keys made the text a third longer. At the median, decoding
-//! went from 0.97 to 0.73 ms (what is left is mostly scanning the text) and writing the
-//! answer out from 0.32 to 0.07 ms; the statement itself takes ~1.4 ms. Counted by
-//! callgrind, a lookup is ~20 M instructions (~26 M before occurrences kept their entry). A token check is answered from memory ([`crate::tokens::TOKEN_CACHE_TTL`]).
+//! a sixth of a lookup's instructions). Installments (40 %) and contracts come as arrays
+//! of values without keys, their stored `extra` copied as is ([`Dialect::row_list`]):
+//! building objects, SQLite parsed every stored `extra` again (a contract's is ~4 KB),
+//! and the keys made the text a third longer. Counted by callgrind, a lookup is ~18 M
+//! instructions (24.6 M before the last three changes), about half in SQLite; the rest is
+//! mostly serde scanning the raw JSON it keeps. A token check is answered from memory
+//! ([`crate::tokens::TOKEN_CACHE_TTL`]).
 
 use std::collections::HashMap;
 
