@@ -22,9 +22,8 @@
 //! building objects, SQLite parsed every stored `extra` again (a contract's is ~4 KB),
 //! and the keys made the text a third longer. Counted by callgrind, a lookup is ~18 M
 //! instructions (24.6 M before occurrences kept their entry and contracts came as
-//! arrays), about half in SQLite; the rest is
-//! mostly serde scanning the raw JSON it keeps. A token check is answered from memory
-//! ([`crate::tokens::TOKEN_CACHE_TTL`]).
+//! arrays), about half in SQLite; the rest is mostly serde scanning the raw JSON it
+//! keeps. A token check is answered from memory ([`crate::tokens::TOKEN_CACHE_TTL`]).
 
 use std::collections::HashMap;
 
