@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use crate::{CorpusError, Report};
 
 pub mod actions;
+pub mod events;
 pub mod flows;
 pub mod legacy;
 pub mod migrations;
@@ -31,12 +32,13 @@ pub fn run_dir(dir: &Path) -> Result<Report, CorpusError> {
         "resumes" => resumes::run_dir(dir),
         "triggers" => triggers::run_dir(dir),
         "modifiers" => modifiers::run_dir(dir),
+        "events" => events::run_dir(dir),
         other => {
             let mut report = Report::default();
             report.fail(
                 other,
                 format!(
-                    "no runner for fixture folder '{other}' yet (supported: actions, flows, legacy, migrations, modifiers, resumes, routers, triggers)"
+                    "no runner for fixture folder '{other}' yet (supported: actions, events, flows, legacy, migrations, modifiers, resumes, routers, triggers)"
                 ),
             );
             Ok(report)

@@ -249,12 +249,18 @@ impl<'a> Services<'a> {
             Json::Object(m) => m,
             _ => serde_json::Map::new(),
         };
-        Event {
+        let event = Event {
             uuid,
             event_type,
             created_on,
             data,
+        };
+        // every event the engine writes has the shape its type has in the catalogue
+        #[cfg(debug_assertions)]
+        if let Err(problems) = crate::events::catalogue::check(&event.to_json()) {
+            panic!("the engine wrote a {event_type} event unlike its type: {problems:?}");
         }
+        event
     }
 
     pub fn with_http(mut self, http: &'a mut dyn HttpService) -> Services<'a> {

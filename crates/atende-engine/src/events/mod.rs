@@ -5,6 +5,8 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value as Json};
 
+pub mod catalogue;
+
 /// One event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -28,6 +30,29 @@ impl Event {
         m.insert("created_on".into(), Json::String(self.created_on.clone()));
         m.extend(self.data.clone());
         Json::Object(m)
+    }
+}
+
+impl Event {
+    /// An event read back from its JSON (a stored session's history, goflow's own
+    /// events), checked against [`catalogue`]: the problems, each with its JSON path,
+    /// when it does not fit.
+    pub fn from_json(json: &Json) -> Result<Event, Vec<String>> {
+        let kind = catalogue::check(json)?;
+        let text = |key: &str| json[key].as_str().unwrap_or_default().to_string();
+        let data = json
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !matches!(k.as_str(), "uuid" | "type" | "created_on"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Event {
+            uuid: text("uuid"),
+            event_type: kind.name,
+            created_on: text("created_on"),
+            data,
+        })
     }
 }
 
