@@ -235,6 +235,40 @@ pub fn start_workers(app: &Arc<App>) {
             tracing::warn!(error = %e, "recovering pending messages");
         }
     });
+    tokio::spawn(fill_occurrence_entries(app.clone()));
+}
+
+/// Occurrences recorded before their history entry was stored (migration 10) are built
+/// at every lookup until their entry is written: this writes them once, in small
+/// transactions, so a database carried over from before gets the lookup's speed too.
+async fn fill_occurrence_entries(app: Arc<App>) {
+    const BATCH: i64 = 500;
+    let mut cursor = None;
+    let mut written = 0;
+    loop {
+        match app.store.fill_occurrence_entries(&cursor, BATCH).await {
+            Ok((n, next)) => {
+                // a line now and then on a big table (~16,000 a second on SQLite)
+                if (written + n) / 100_000 > written / 100_000 {
+                    tracing::info!(written = written + n, "filling occurrence history entries");
+                }
+                written += n;
+                cursor = next;
+                if cursor.is_none() {
+                    break;
+                }
+                // let requests in between batches (SQLite has one writer)
+                tokio::task::yield_now().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, written, "filling occurrence history entries; the lookup builds the rest when read");
+                return;
+            }
+        }
+    }
+    if written > 0 {
+        tracing::info!(written, "occurrence history entries filled");
+    }
 }
 
 /// A database URL without its password, for messages and logs.

@@ -592,7 +592,8 @@ both!(
 );
 
 // Occurrences keep the entry the lookup shows from when they are recorded; rows recorded
-// before (an empty `entry`) are built when read, and must read the same.
+// before (an empty `entry`) are built when read, and must read the same, until the
+// server's `fill_occurrence_entries` writes the same entries they would have had.
 both!(
     occurrences_recorded_before_their_entry_was_stored_read_the_same,
     started,
@@ -639,6 +640,17 @@ both!(
             (&Value::Null, &json!(""))
         );
 
+        let entries = || async {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT id, entry FROM occurrences WHERE workspace_id = $1 ORDER BY id",
+            )
+            .bind(WS)
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        };
+        let recorded = entries().await;
+
         sqlx::query("UPDATE occurrences SET entry = ''")
             .execute(store.pool())
             .await
@@ -648,6 +660,24 @@ both!(
         assert_eq!(built["occurrences"].as_array().unwrap().len(), 6);
         assert_eq!(built["occurrences"], with_entries["occurrences"]);
         assert_eq!(built, with_entries, "the whole record reads the same");
+
+        // the server fills them in again (batches of 4: the cursor carries over)
+        let (mut cursor, mut written, mut batches) = (None, 0, 0);
+        loop {
+            let (n, next) = store.fill_occurrence_entries(&cursor, 4).await.unwrap();
+            written += n;
+            batches += 1;
+            cursor = next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!((written, batches), (6, 2));
+        assert_eq!(entries().await, recorded, "the same text as when recorded");
+        let again = store.fill_occurrence_entries(&None, 4).await.unwrap();
+        assert_eq!(again.0, 0, "nothing left to fill");
+        let (_, filled) = s.get("/api/v1/collections/customers/52998224725").await;
+        assert_eq!(filled, with_entries);
     }
 );
 

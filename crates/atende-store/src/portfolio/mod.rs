@@ -129,7 +129,9 @@ pub use lookup::{
     InstallmentView, Installments, LastAgreement, MassAction, OccurrenceEntry, Occurrences,
     OmniEvent, Phone, ProposalRecord, RawList, StatusChange, StoredAddress, WhatsappHistory,
 };
-pub use occurrences::{source as occurrence_source, ChannelType, NewOccurrence, Occurrence};
+pub use occurrences::{
+    source as occurrence_source, ChannelType, EntryCursor, NewOccurrence, Occurrence,
+};
 pub use remessa::REMESSA_BATCH;
 pub use runs::{content_hash, ImportError, ImportRun, NewRun, RunCounts, RunStart, RunStatus};
 

@@ -239,7 +239,66 @@ impl Tx {
     }
 }
 
+/// Where [`Store::fill_occurrence_entries`] goes on from: the last occurrence it looked
+/// at, in primary-key order (`None`: from the start).
+pub type EntryCursor = Option<(String, String)>;
+
 impl Store {
+    /// Writes the history entry ([`super::OccurrenceEntry`]) of up to `limit`
+    /// occurrences recorded before entries were stored (migration 10), in their
+    /// workspace's time zone of today: what the lookup shows for them meanwhile, built
+    /// when read. Walks the table once in primary-key order from `after`; answers how
+    /// many it wrote and where to go on (`None`: the end). Safe to run on several
+    /// instances at once: a row is only written while its entry is still empty.
+    pub async fn fill_occurrence_entries(
+        &self,
+        after: &EntryCursor,
+        limit: i64,
+    ) -> Result<(usize, EntryCursor)> {
+        let (workspace, id) = after.clone().unwrap_or_default();
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT o.*, w.environment FROM occurrences o JOIN workspaces w ON w.id = o.workspace_id
+             WHERE o.workspace_id > $1 OR (o.workspace_id = $1 AND o.id > $2)
+             ORDER BY o.workspace_id, o.id LIMIT $3",
+        )
+        .bind(&workspace)
+        .bind(&id)
+        .bind(limit)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        let mut written = 0;
+        let mut last = None;
+        for row in &rows {
+            let workspace: String = col(row, "workspace_id")?;
+            let o = occurrence_row(row)?;
+            last = Some((workspace.clone(), o.id.clone()));
+            if !col::<String>(row, "entry")?.is_empty() {
+                continue;
+            }
+            let time_zone = super::lookup::workspace_time_zone(&col::<String>(row, "environment")?);
+            let extra: String = col(row, "extra")?;
+            let entry =
+                super::lookup::occurrence_entry(&o.id, &o.data, &o.created_on, &extra, &time_zone)?;
+            written += sqlx::query(
+                "UPDATE occurrences SET entry = $1 WHERE workspace_id = $2 AND id = $3 AND entry = ''",
+            )
+            .bind(entry)
+            .bind(&workspace)
+            .bind(&o.id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected() as usize;
+        }
+        tx.commit().await?;
+        let next = if (rows.len() as i64) < limit {
+            None
+        } else {
+            last
+        };
+        Ok((written, next))
+    }
+
     /// The customer's occurrences, newest first.
     pub async fn occurrences_of(&self, workspace: &str, document: &str) -> Result<Vec<Occurrence>> {
         let rows = sqlx::query(
