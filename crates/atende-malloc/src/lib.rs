@@ -45,7 +45,10 @@ impl std::fmt::Display for Tuning {
                 TRIM_THRESHOLD >> 20
             ),
             Tuning::LeftToEnvironment => write!(f, "malloc: left to the environment's settings"),
-            Tuning::Unsupported => write!(f, "malloc: not tuned (not glibc)"),
+            Tuning::Unsupported => write!(
+                f,
+                "malloc: not tuned (not glibc, or glibc refused the values)"
+            ),
         }
     }
 }
