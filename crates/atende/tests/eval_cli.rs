@@ -1,4 +1,4 @@
-//! The `atende eval` and `atende conformance expressions` commands, run as a user would.
+//! The `atende eval` and `atende conformance expressions`/`runner` commands, run as a user would.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -94,4 +94,33 @@ fn conformance_reports_failures_and_the_closing_line() {
         "{out}"
     );
     assert_eq!(lines[1], "1 passed, 1 failed");
+}
+
+#[test]
+fn conformance_runner_checks_an_events_folder() {
+    let dir = std::env::temp_dir()
+        .join(format!("atende-events-cli-{}", std::process::id()))
+        .join("events");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a_name_changed.json"),
+        r#"{"uuid": "0196", "type": "contact_name_changed", "created_on": "2025-05-04T12:30:46Z", "name": "Ana"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b_closed.json"),
+        r#"{"uuid": "0197", "type": "ticket_closed", "created_on": "2025-05-04T12:30:46Z", "ticket": 7}"#,
+    )
+    .unwrap();
+    let (code, out, _) = atende(&["conformance", "runner", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "FAIL b_closed.json: $.ticket: not a field of ticket_closed; $.ticket_uuid: missing (required by ticket_closed)",
+            "1 passed, 1 failed"
+        ],
+        "{out}"
+    );
 }
